@@ -1,0 +1,55 @@
+"""A user's conversation as a Redis stream; text sealed at rest, kept for a retention period."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from core import keys
+from core.seal import Sealer
+
+ROLES = ("user", "bot", "safety", "staff", "system")
+RETENTION_S = 90 * 24 * 3600          # with consent, or when a case needs the conversation
+UNCONSENTED_RETENTION_S = 24 * 3600    # before consent: kept only long enough to hand over a crisis
+MAX_ENTRIES = 2000
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    role: str
+    text: str
+    at: float
+    risk: str = ""
+    options: str = ""   # JSON of the options shown with a bot message, for the web chat
+
+
+class Transcript:
+    def __init__(self, redis: Redis, sealer: Sealer):
+        self.redis = redis
+        self.sealer = sealer
+
+    async def append(self, user: str, role: str, text: str, at: float, risk: str = "", options: str = "",
+                     retention_s: int = RETENTION_S) -> str:
+        key = keys.transcript(user)
+        fields = {"role": role, "text": self.sealer.seal(text), "at": repr(at), "risk": risk}
+        if options:
+            fields["options"] = options
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(key, fields, maxlen=MAX_ENTRIES, approximate=True)
+            pipe.expire(key, retention_s)
+            entry_id, _ = await pipe.execute()
+        return entry_id.decode()
+
+    async def read(self, user: str, after: str = "-", count: int = 500) -> list[Entry]:
+        start = "-" if after in ("", "-", "0") else f"({after}"
+        raw = await self.redis.xrange(keys.transcript(user), min=start, count=count)
+        out = []
+        for entry_id, f in raw:
+            d = {k.decode(): v.decode() for k, v in f.items()}
+            out.append(Entry(entry_id.decode(), d["role"], self.sealer.open(d["text"]), float(d["at"]),
+                             d.get("risk", ""), d.get("options", "")))
+        return out
+
+    async def delete(self, user: str) -> None:
+        await self.redis.delete(keys.transcript(user))

@@ -1,0 +1,34 @@
+"""The risk contract of design.md: ordered levels, categories, one assessment."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Risk(IntEnum):
+    none = 0
+    low = 1
+    medium = 2
+    high = 3
+    imminent = 4
+
+    @property
+    def pages(self) -> bool:
+        """high and imminent page the on-duty staff."""
+        return self >= Risk.high
+
+
+CATEGORIES = ("self", "self_harm", "others", "third_party", "none")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    risk: Risk = Risk.none
+    category: str = "none"
+    signals: tuple[str, ...] = field(default_factory=tuple)
+
+    def raised_to(self, risk: Risk, category: str, signal: str) -> "Assessment":
+        """A later signal may raise a level, never lower one."""
+        if risk <= self.risk:
+            return Assessment(self.risk, self.category, self.signals + (signal,))
+        return Assessment(risk, category, self.signals + (signal,))
