@@ -1,0 +1,318 @@
+"""In-process crisis assessment: normalise → prefilter → spaCy rule layer.
+
+Never does network I/O and never logs message text. Build an ``Assessor`` once
+(``default_assessor()``) and call ``assess(text)``; it returns an
+``nlu.risk.Assessment`` (risk, category, signals such as "intent:自杀", "time:今晚").
+
+How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
+
+* a hyperbole/ordinary word (累死, 杀毒, 跳楼价) drops any cue it overlaps;
+  a cue inside a longer cue is dropped (想 inside 想死, 他 inside 杀了他);
+* negation right before a cue drops it; a generic word right after it (自杀的人,
+  自杀率) makes it general talk (low); news/fiction markers cap cues the writer
+  does not claim with 我 at low;
+* the subject of a cue is the nearest 我/third-party word before it (a third-party
+  word after 被/把/跟 … is an object, not a subject);
+* writer: intent, self-harm, strong farewell, threat → high; method alone →
+  medium, with a want verb → high; passive, past attempt → medium; distress → low;
+  any of intent/method/self-harm/farewell/threat together with a near time, an
+  in-progress cue, a plan, or a means that was acquired or taken → imminent;
+  a plan phrase alone → imminent; past/recovery markers cap at medium;
+* someone else: their ideation → medium third_party; in danger now (time,
+  in progress, plan, means) → high third_party.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from nlu.lexicon_load import LEXICON_DIR, Entry, Lexicon, load
+from nlu.normalize import Normalizer
+from nlu.risk import Assessment, Risk
+
+JIEBA_DIR = Path(__file__).with_name("jieba")
+
+TRIGGER_KINDS = frozenset({"intent", "method", "self_harm", "plan", "in_progress", "farewell", "others",
+                           "passive", "past", "distress", "hyperbole", "means"})
+CORE_KINDS = frozenset({"intent", "method", "self_harm", "farewell", "others"})
+_CLAUSE = re.compile(r"[,.!?;…。！？；~\n]+")
+_OBJECT_BEFORE = tuple("被把让给跟和对找替帮为向") + ("杀了", "打了", "骂")
+_LATIN = re.compile(r"[a-z0-9' ]+")
+_NONE = Assessment()
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int
+    end: int
+    entry: Entry
+
+    @property
+    def kind(self) -> str:
+        return self.entry.kind
+
+
+class _Scanner:
+    """Substring scan keyed by first character (the cheap layer and prefilter)."""
+
+    def __init__(self, entries: list[Entry]):
+        table: dict[str, list[tuple[str, Entry, bool]]] = {}
+        for e in entries:
+            for v in e.variants:
+                table.setdefault(v[0], []).append((v, e, bool(_LATIN.fullmatch(v))))
+        for lst in table.values():
+            lst.sort(key=lambda t: -len(t[0]))
+        self.table = table
+        self.first = frozenset(table)
+
+    def scan(self, text: str, first_hit_only: bool = False) -> list[Hit]:
+        out: list[Hit] = []
+        table = self.table
+        n = len(text)
+        for i, ch in enumerate(text):
+            cands = table.get(ch)
+            if cands is None:
+                continue
+            for v, e, latin in cands:
+                if text.startswith(v, i):
+                    j = i + len(v)
+                    if latin and ((i > 0 and text[i - 1].isascii() and text[i - 1].isalpha())
+                                  or (j < n and text[j].isascii() and text[j].isalpha())):
+                        continue
+                    out.append(Hit(i, j, e))
+                    if first_hit_only:
+                        return out
+        return out
+
+
+class Assessor:
+    def __init__(self, lexicon: Lexicon | None = None, *, use_spacy: bool = True,
+                 lexicon_dir: Path | str = LEXICON_DIR):
+        self.lexicon = lexicon if lexicon is not None else load(lexicon_dir)
+        self.normalize = Normalizer(self.lexicon)
+        entries = self.lexicon.entries
+        self._trigger = _Scanner([e for e in entries if e.kind in TRIGGER_KINDS])
+        self._all = _Scanner(entries)
+        self.use_spacy = use_spacy
+        self._lock = threading.Lock()
+        self.nlp = self.matcher = None
+        self._entry_by_key: dict[str, Entry] = {}
+        if use_spacy:
+            self._build_spacy(entries)
+
+    # ---- spaCy layer -------------------------------------------------------------
+    def _build_spacy(self, entries: list[Entry]) -> None:
+        import jieba
+        import spacy
+        from spacy.matcher import PhraseMatcher
+
+        tok = jieba.Tokenizer()  # dedicated: never touch jieba's global dictionary
+        tok.initialize()
+        for path in sorted(JIEBA_DIR.glob("*.txt")):
+            tok.load_userdict(str(path))
+        for e in entries:
+            for v in e.variants:
+                if not _LATIN.fullmatch(v):
+                    tok.add_word(v, freq=max(tok.FREQ.get(v, 0), 50000))
+        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+        nlp.tokenizer.jieba_seg = tok
+        matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        for idx, e in enumerate(entries):
+            key = f"{idx}"
+            self._entry_by_key[key] = e
+            matcher.add(key, [nlp.make_doc(v) for v in e.variants])
+        self.nlp, self.matcher = nlp, matcher
+
+    def _spacy_hits(self, text: str) -> list[Hit]:
+        doc = self.nlp.make_doc(text)
+        strings = self.nlp.vocab.strings
+        out = []
+        for match_id, s, e in self.matcher(doc):
+            span = doc[s:e]
+            out.append(Hit(span.start_char, span.end_char, self._entry_by_key[strings[match_id]]))
+        return out
+
+    # ---- assessment --------------------------------------------------------------
+    def prefilter(self, norm: str) -> bool:
+        """True when the normalised text contains any risk-bearing cue."""
+        if self._trigger.first.isdisjoint(norm):
+            return False
+        return bool(self._trigger.scan(norm, first_hit_only=True))
+
+    def assess(self, text: str) -> Assessment:
+        norm = self.normalize(text or "")
+        if not norm or not self.prefilter(norm):
+            return _NONE
+        hits = set(self._all.scan(norm))
+        if self.use_spacy:
+            with self._lock:  # the jieba tokenizer instance is not thread-safe
+                hits.update(self._spacy_hits(norm))
+        return _combine(norm, sorted(hits, key=lambda h: (h.start, -h.end)))
+
+
+def _clause_ids(text: str) -> list[int]:
+    ids, c, last = [], 0, 0
+    for m in _CLAUSE.finditer(text):
+        ids.extend([c] * (m.end() - last))
+        last = m.end()
+        c += 1
+    ids.extend([c] * (len(text) - last + 1))
+    return ids
+
+
+def _combine(text: str, hits: list[Hit]) -> Assessment:
+    # 1. a cue inside a strictly longer cue is dropped; hyperbole drops what it overlaps
+    kept = [h for h in hits if not any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
+                                       for o in hits)]
+    hyper = [h for h in kept if h.kind == "hyperbole"]
+    kept = [h for h in kept if h.kind == "hyperbole"
+            or not any(x.start < h.end and h.start < x.end for x in hyper)]
+    clause = _clause_ids(text)
+    signals = list(dict.fromkeys(f"{h.kind}:{text[h.start:h.end]}" for h in kept))
+    by_kind: dict[str, list[Hit]] = {}
+    for h in kept:
+        by_kind.setdefault(h.kind, []).append(h)
+    get = lambda k: by_kind.get(k, [])  # noqa: E731
+
+    def before(h: Hit, kind: str, gap: int | None = None) -> Hit | None:
+        best = None
+        for m in get(kind):
+            if m.start < h.start and m.end <= h.end and clause[m.start] == clause[h.start]:
+                g = h.start - m.end
+                allowed = gap if gap is not None else 99
+                if kind == "negation" and gap is None:
+                    allowed = 0 if (m.end - m.start) == 1 else 2
+                if g <= allowed and (best is None or m.end > best.end):
+                    best = m
+        return best
+
+    def subject(h: Hit) -> str:
+        """'self' or 'third_party': nearest valid subject word before the cue."""
+        cands = []
+        for m in get("first_person") + get("third_party"):
+            if m.end > h.start:
+                continue
+            ch, hc = clause[m.start], clause[h.start]
+            if hc - ch > 2:
+                continue
+            if m.kind == "third_party":
+                if ch != hc and any(clause[f.start] == hc and f.end <= h.start for f in get("first_person")):
+                    continue
+                pre = text[max(0, m.start - 4):m.start].rstrip("我的一个位名")
+                if pre.endswith(_OBJECT_BEFORE):
+                    continue
+            cands.append(m)
+        if not cands:
+            return "self"
+        best = max(cands, key=lambda m: m.end)
+        return "third_party" if best.kind == "third_party" else "self"
+
+    news = bool(get("news"))
+    trivial = bool(get("trivial"))
+    explicit_me = lambda h: any(m.end <= h.start and clause[m.start] == clause[h.start]  # noqa: E731
+                                for m in get("first_person"))
+
+    def near(kind: str, h: Hit) -> bool:
+        return any(abs(clause[m.start] - clause[h.start]) <= 1 for m in get(kind))
+
+    def means_ready(h: Hit | None = None) -> bool:
+        """A means that was acquired or is being taken (soft means need a core cue too)."""
+        for m in get("means"):
+            ready = bool(get("acquire")) or bool(get("in_progress"))
+            if ready and (not m.entry.soft or h is not None):
+                return True
+        return False
+
+    self_level, self_cat = Risk.none, "none"
+    tp_level = Risk.none
+    core_self: list[Hit] = []
+
+    def raise_self(level: Risk, cat: str):
+        nonlocal self_level, self_cat
+        if level > self_level:
+            self_level, self_cat = level, cat
+
+    for h in kept:
+        k = h.kind
+        if k not in TRIGGER_KINDS or k in ("hyperbole", "means"):
+            continue
+        if k == "farewell" and h.entry.level == Risk.none:
+            continue  # weak farewell: only combines
+        if k == "in_progress" and not h.entry.alone:
+            continue  # combines below
+        if before(h, "negation") is not None:
+            if k != "distress" and h.entry.level >= Risk.medium:
+                raise_self(Risk.low, "none")
+            continue
+        generic = any(g.start == h.end for g in get("generic"))
+        who = subject(h) if k != "distress" else "self"
+        if k == "distress":
+            raise_self(Risk.low, "none")
+            continue
+        if generic or (news and not explicit_me(h)):
+            raise_self(Risk.low, "none")
+            continue
+        level = h.entry.level if k != "in_progress" else h.entry.alone
+        cat = h.entry.category
+        if k == "method":
+            level = Risk.high if (before(h, "want", 2) or before(h, "first_person", 1)) else Risk.medium
+        if k == "plan":
+            level = Risk.imminent
+        if h.entry.soft and trivial:
+            level = Risk.low
+            cat = "none"
+        if k in CORE_KINDS or k == "in_progress":
+            capped = not (get("plan") or get("in_progress")) and (
+                before(h, "recovery") is not None
+                or any(r.entry.scope == "message" for r in get("recovery")))
+            if capped and k != "in_progress":
+                level = min(level, Risk.medium)
+            if not capped and k in CORE_KINDS and level >= Risk.medium:
+                now = (near("time", h) or get("in_progress") or get("plan") or means_ready(h)
+                       or (get("means") and k in ("intent", "method") and get("acquire")))
+                if now and (k != "farewell" or get("means") or get("in_progress") or get("time")):
+                    level = Risk.imminent
+        if who == "third_party":
+            now = get("time") or get("in_progress") or get("plan") or means_ready(h)
+            tp_level = max(tp_level, Risk.high if now and level >= Risk.medium else min(level, Risk.medium))
+            continue
+        if k in CORE_KINDS:
+            core_self.append(h)
+        raise_self(level, cat)
+
+    # in-progress / means / weak farewell without a core cue of the writer
+    if self_level < Risk.imminent and tp_level < Risk.high:
+        hard_means = [m for m in get("means") if not m.entry.soft]
+        ip = [h for h in get("in_progress") if before(h, "negation") is None]
+        if hard_means and (ip or get("acquire")) and not news:
+            raise_self(Risk.imminent, "self")
+        elif ip and (get("means") or core_self) and not news:
+            raise_self(Risk.imminent, next((h.entry.category for h in ip), "self"))
+        elif self_level >= Risk.high and get("in_progress") and core_self:
+            raise_self(Risk.imminent, self_cat)
+        elif get("means") and get("farewell") and (ip or get("time")):
+            raise_self(Risk.imminent, "self")
+        elif ip:
+            raise_self(Risk.low, "none")
+    if get("hyperbole"):
+        raise_self(max((h.entry.level for h in get("hyperbole")), default=Risk.none), "none")
+
+    if tp_level > self_level:
+        return Assessment(tp_level, "third_party", tuple(signals))
+    if self_level == Risk.none and self_cat == "none" and not signals:
+        return _NONE
+    cat = self_cat if self_level >= Risk.medium else "none"
+    return Assessment(self_level, cat, tuple(signals))
+
+
+@lru_cache(maxsize=1)
+def default_assessor() -> Assessor:
+    """The process-wide assessor (lexicons loaded once, spaCy layer on)."""
+    return Assessor()
+
+
+def assess(text: str) -> Assessment:
+    return default_assessor().assess(text)

@@ -1,0 +1,234 @@
+"""Crisis-assessment evaluation (the crisis half of `xinyi nlu eval`).
+
+Sets: PsySUICIDE valid.json split deterministically by a hash of ``idx`` into a
+dev part (~70 %, may be inspected and tuned on) and an aside part (~30 %, only
+aggregate numbers are ever looked at), and our own labelled YAML sets
+``nlu/eval/crisis_dev.yaml`` (tuned on) and ``nlu/eval/crisis_heldout.yaml``
+(written before tuning, never tuned on).
+
+Metrics: page recall (true high/imminent assessed ≥ high), imminent recall (true
+imminent assessed imminent), concern recall (true medium assessed ≥ medium),
+false-page rate (true none/low assessed ≥ high). Misses go to ``var/`` (the text is
+sensitive), never to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from nlu.risk import Risk
+
+ROOT = Path(__file__).resolve().parent.parent
+PSY_DEFAULT = Path("/work/shared/data/psysuicide/valid.json")
+OWN_DEV = Path(__file__).with_name("eval") / "crisis_dev.yaml"
+OWN_HELDOUT = Path(__file__).with_name("eval") / "crisis_heldout.yaml"
+MISSES_DIR = ROOT / "var" / "crisis_eval"
+
+# PsySUICIDE label → minimal expected Xinyi level (README beside valid.json).
+# None = "judge by text" (aggression labels): reported, not scored.
+UNRELATED = "与自杀/自伤/攻击行为无关"
+EXPLORATION = "关于自杀的探索"
+PSY_LEVEL = {
+    UNRELATED: Risk.none,
+    EXPLORATION: Risk.none,          # none..medium, never paged
+    "被动自杀意图": Risk.medium,
+    "自杀未遂": Risk.medium,
+    "主动自杀意图": Risk.high,
+    "自杀计划": Risk.high,
+    "自杀准备行为": Risk.high,
+    "自伤意图": Risk.high,
+    "自伤行为": Risk.high,
+    "他人攻击行为": None,
+    "用户攻击行为": None,
+}
+PSY_CATEGORY = {"自伤意图": "self_harm", "自伤行为": "self_harm", "他人攻击行为": "others",
+                "用户攻击行为": "others", UNRELATED: "none", EXPLORATION: "exploration"}
+
+
+def psy_is_dev(idx: int) -> bool:
+    """Deterministic 70/30 split on a hash of the record idx."""
+    h = hashlib.sha256(f"psysuicide:{idx}".encode()).hexdigest()
+    return int(h[:8], 16) % 100 < 70
+
+
+@dataclass
+class Item:
+    text: str
+    risk: Risk | None          # expected level (None: not scored)
+    category: str
+    groups: tuple[str, ...]    # source / tags for the breakdown
+    ref: str = ""
+
+
+def psy_items(path: Path = PSY_DEFAULT, part: str = "dev") -> list[Item]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    out = []
+    for r in data:
+        if psy_is_dev(r["idx"]) != (part == "dev"):
+            continue
+        levels = [PSY_LEVEL[l] for l in r["labels"]]
+        scored = [lv for lv in levels if lv is not None]
+        risk = max(scored) if scored else None
+        main = max(r["labels"], key=lambda l: (PSY_LEVEL[l] or -1))
+        cat = PSY_CATEGORY.get(main, "self")
+        out.append(Item(r["text"], risk, cat, (f"source:{r['data_source']}", f"label:{main}"), ref=str(r["idx"])))
+    return out
+
+
+def own_items(path: Path) -> list[Item]:
+    data = YAML(typ="safe").load(Path(path).read_text(encoding="utf-8"))
+    out = []
+    for i, it in enumerate(data["items"]):
+        out.append(Item(str(it["text"]), Risk[it["risk"]], it["category"],
+                        tuple(f"tag:{t}" for t in it.get("tags", [])) + (f"category:{it['category']}",), ref=str(i)))
+    return out
+
+
+@dataclass
+class Counts:
+    page_n: int = 0
+    page_hit: int = 0
+    imm_n: int = 0
+    imm_hit: int = 0
+    concern_n: int = 0
+    concern_hit: int = 0
+    neg_n: int = 0
+    neg_paged: int = 0
+    unscored: int = 0
+    unscored_paged: int = 0
+
+    def add(self, want: Risk | None, got: Risk) -> list[str]:
+        missed = []
+        if want is None:
+            self.unscored += 1
+            self.unscored_paged += got >= Risk.high
+            return missed
+        if want >= Risk.high:
+            self.page_n += 1
+            if got >= Risk.high:
+                self.page_hit += 1
+            else:
+                missed.append("page")
+        if want == Risk.imminent:
+            self.imm_n += 1
+            if got == Risk.imminent:
+                self.imm_hit += 1
+            else:
+                missed.append("imminent")
+        if want == Risk.medium:
+            self.concern_n += 1
+            if got >= Risk.medium:
+                self.concern_hit += 1
+            else:
+                missed.append("concern")
+        if want <= Risk.low:
+            self.neg_n += 1
+            if got >= Risk.high:
+                self.neg_paged += 1
+                missed.append("false_page")
+        return missed
+
+    @staticmethod
+    def _r(a: int, n: int) -> float | None:
+        return round(a / n, 4) if n else None
+
+    def metrics(self) -> dict:
+        return {
+            "page_recall": self._r(self.page_hit, self.page_n), "page_n": self.page_n,
+            "imminent_recall": self._r(self.imm_hit, self.imm_n), "imminent_n": self.imm_n,
+            "concern_recall": self._r(self.concern_hit, self.concern_n), "concern_n": self.concern_n,
+            "false_page": self._r(self.neg_paged, self.neg_n), "negative_n": self.neg_n,
+            **({"unscored_paged": f"{self.unscored_paged}/{self.unscored}"} if self.unscored else {}),
+        }
+
+
+@dataclass
+class Report:
+    name: str
+    overall: Counts = field(default_factory=Counts)
+    groups: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    misses: list[dict] = field(default_factory=list)
+
+
+def evaluate(name: str, items: list[Item], assessor=None) -> Report:
+    if assessor is None:
+        from nlu.assess import default_assessor
+        assessor = default_assessor()
+    rep = Report(name)
+    for it in items:
+        a = assessor.assess(it.text)
+        missed = rep.overall.add(it.risk, a.risk)
+        for g in it.groups:
+            rep.groups[g].add(it.risk, a.risk)
+        if missed:
+            rep.misses.append({"ref": it.ref, "text": it.text, "want": it.risk.name if it.risk is not None else None,
+                               "got": a.risk.name, "category": a.category, "missed": missed,
+                               "signals": list(a.signals)})
+    return rep
+
+
+def _fmt(m: dict) -> str:
+    def f(k):
+        v = m[k]
+        return "  -  " if v is None else f"{v:.3f}"
+    s = (f"page {f('page_recall')} (n={m['page_n']})  imminent {f('imminent_recall')} (n={m['imminent_n']})  "
+         f"concern {f('concern_recall')} (n={m['concern_n']})  false-page {f('false_page')} (n={m['negative_n']})")
+    if "unscored_paged" in m:
+        s += f"  unscored paged {m['unscored_paged']}"
+    return s
+
+
+def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bool = True,
+            show_aside_misses: bool = False) -> dict[str, Report]:
+    sets: dict[str, list[Item]] = {}
+    if psy_path is not None and Path(psy_path).exists():
+        sets["psysuicide-dev"] = psy_items(psy_path, "dev")
+        sets["psysuicide-aside"] = psy_items(psy_path, "aside")
+    if OWN_DEV.exists():
+        sets["own-dev"] = own_items(OWN_DEV)
+    sets["own-heldout"] = own_items(OWN_HELDOUT)
+    reports = {name: evaluate(name, items, assessor) for name, items in sets.items()}
+    if write_misses:
+        MISSES_DIR.mkdir(parents=True, exist_ok=True)
+        for name, rep in reports.items():
+            if name == "psysuicide-aside" and not show_aside_misses:
+                continue  # never look at the aside part's individual misses
+            with (MISSES_DIR / f"{name}.misses.jsonl").open("w", encoding="utf-8") as f:
+                for m in rep.misses:
+                    f.write(json.dumps(m, ensure_ascii=False) + "\n")
+    return reports
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="xinyi nlu eval --crisis", description=__doc__.splitlines()[0])
+    ap.add_argument("--psysuicide", default=str(PSY_DEFAULT), help="path to PsySUICIDE valid.json")
+    ap.add_argument("--no-spacy", action="store_true", help="prefilter/substring layer only")
+    ap.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    args = ap.parse_args(argv)
+    from nlu.assess import Assessor, default_assessor
+    assessor = Assessor(use_spacy=False) if args.no_spacy else default_assessor()
+    reports = run_all(Path(args.psysuicide), assessor)
+    out = {}
+    for name, rep in reports.items():
+        out[name] = {"all": rep.overall.metrics(),
+                     **{g: c.metrics() for g, c in sorted(rep.groups.items())}}
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    for name, rep in reports.items():
+        print(f"== {name}: {_fmt(rep.overall.metrics())}")
+        for g, c in sorted(rep.groups.items()):
+            print(f"   {g:28s} {_fmt(c.metrics())}")
+    print(f"misses (text, sensitive) written to {MISSES_DIR}/ (aside part: none written)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+import pytest
+
+from nlu.assess import Assessor, default_assessor
+from nlu.lexicon_load import LexiconError, load
+from nlu.risk import Risk
+
+A = default_assessor()
+
+
+def check(text):
+    return A.assess(text)
+
+
+@pytest.mark.parametrize("entry", load().entries, ids=lambda e: e.where.rsplit("/", 1)[-1] + " " + e.signal)
+def test_every_lexicon_example_fires_its_entry_at_its_level(entry):
+    a = check(entry.example)
+    assert any(f"{entry.kind}:{v}" in a.signals for v in entry.variants), (entry.where, a)
+    assert a.risk == entry.level, (entry.where, a)
+    if entry.level >= Risk.medium:
+        assert a.category == entry.category, (entry.where, a)
+
+
+def test_design_smoke_lines():
+    assert check("我想自杀").risk >= Risk.high
+    assert check("今天加班累死了").risk <= Risk.low
+
+
+@pytest.mark.parametrize("text", [
+    "今天加班累死了", "笑死我了哈哈", "烦死了", "气死我了", "饿死了", "热死了",
+    "电脑又死机了，想死的心都有了", "开会说错话社死了", "原地去世", "电脑要杀毒", "今天杀青",
+    "双十一秒杀", "新闻说发生了自杀式袭击", "商场跳楼价", "周末玩剧本杀", "lol i'm dead",
+    "据报道一名男子在桥上轻生被民警救下", "我应该给狗狗安乐死吗",
+])
+def test_hyperbole_and_news_do_not_page(text):
+    assert check(text).risk < Risk.high
+
+
+@pytest.mark.parametrize("text, level, category", [
+    ("我想自殺", Risk.high, "self"),                 # traditional
+    ("活著沒意思", Risk.medium, "self"),
+    ("我想自 杀", Risk.high, "self"),                # spaced
+    ("自.杀", Risk.high, "self"),
+    ("好想紫砂", Risk.high, "self"),                  # slang
+    ("真想zisha", Risk.high, "self"),
+    ("i want to kill myself", Risk.high, "self"),     # English
+    ("我今晚就去跳楼", Risk.imminent, "self"),
+    ("遗书写好了", Risk.imminent, "self"),
+    ("药攒够了", Risk.imminent, "self"),
+    ("💊💊💊 已经吃了 再见", Risk.imminent, "self"),  # emoji
+    ("我又自残了", Risk.high, "self_harm"),
+    ("永别了，谢谢你们", Risk.high, "self"),
+    ("我真想杀了他", Risk.high, "others"),
+    ("我同事说他想死", Risk.medium, "third_party"),   # third party
+    ("我朋友在楼顶，说今晚要跳下去", Risk.high, "third_party"),
+    ("以前想过自杀，现在好多了", Risk.medium, "self"),
+    ("不如死了算了", Risk.medium, "self"),
+])
+def test_levels(text, level, category):
+    a = check(text)
+    assert (a.risk, a.category) == (level, category), a
+
+
+@pytest.mark.parametrize("text", ["我不想自杀", "我没想过死", "放心，我不会自杀的", "我不想死，只是想换工作"])
+def test_negation(text):
+    assert check(text).risk <= Risk.low
+
+
+def test_benign_is_none_and_prefilter_rejects():
+    for text in ["我想预约心理咨询", "工会热线是多少", "今天心情不错", ""]:
+        assert check(text).risk == Risk.none
+    assert not A.prefilter(A.normalize("工会热线是多少"))
+
+
+def test_signals_are_readable():
+    a = check("我今晚就自杀")
+    assert "intent:自杀" in a.signals and "time:今晚" in a.signals
+
+
+def test_without_spacy_agrees_on_smoke_lines():
+    b = Assessor(use_spacy=False)
+    for text in ["我想自杀", "今天加班累死了", "我今晚就去跳楼"]:
+        assert b.assess(text).risk == A.assess(text).risk
+
+
+def test_raised_to_never_lowers():
+    a = check("我今晚就去跳楼")
+    assert a.raised_to(Risk.low, "none", "rasa:venting").risk == Risk.imminent
+
+
+def test_invalid_entry_reports_file_and_line(tmp_path):
+    (tmp_path / "bad.yaml").write_text("kind: intent\nentries:\n  - {term: x, level: high, category: self, example: x}\n"
+                                       "  - {term: y, level: huge, category: self, example: y}\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"bad.yaml:4"):
+        load(tmp_path)

@@ -1,0 +1,46 @@
+import pytest
+
+from nlu.normalize import normalize
+
+
+@pytest.mark.parametrize("raw, want", [
+    ("我想自殺", "我想自杀"),
+    ("活著沒意思", "活着没意思"),          # tw2s: 著 → 着 (t2s would leave 著)
+    ("安眠藥已經吃了", "安眠药已经吃了"),
+    ("遺書寫好了", "遗书写好了"),
+    ("今晚就去跳樓", "今晚就去跳楼"),
+    ("能死的彻底么", "能死的彻底么"),        # tw2s would turn 么 into 幺
+    ("我想ＺＩＳＨＡ", "我想自杀"),           # full width + pinyin
+    ("I Want To Kill Myself", "i want to kill myself"),
+    ("我想自\u200b杀", "我想自杀"),           # zero width
+    ("我想自 杀", "我想自杀"),
+    ("自.杀", "自杀"),
+    ("自-杀", "自杀"),
+    ("自，杀", "自杀"),
+    ("不 想 活 了", "不想活了"),
+    ("想死死死死死", "想死"),
+    ("好想紫砂", "好想自杀"),
+    ("我要自鲨了", "我要自杀了"),
+    ("想zs", "想自杀"),
+    ("我想自s", "我想自杀"),
+    ("s u i c i d e", "suicide"),
+    ("💊💊💊 已经吃了", "药已经吃了"),
+    ("买了一根🪢", "买了一根绳子"),
+    ("⚰️等我", "棺材等我"),
+    ("想去死🔪", "想去死刀"),
+])
+def test_normalize(raw, want):
+    assert normalize(raw) == want
+
+
+@pytest.mark.parametrize("raw", ["紫砂壶很好看", "zsh 配置", "发展趋势很好", "今天天气不错"])
+def test_no_false_slang(raw):
+    assert "自杀" not in normalize(raw) and "去死" not in normalize(raw)
+
+
+def test_keeps_english_words_and_clauses():
+    assert normalize("我很累, but i'm ok") == "我很累, but i'm ok"
+
+
+def test_empty():
+    assert normalize("") == ""
