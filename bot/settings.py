@@ -19,9 +19,9 @@ class Settings(BaseSettings):
     data_dir: Path = ROOT / "var"
 
     # Secrets: required, never defaulted.
-    id_secret: SecretStr = Field(description="key for pseudonymous user ids (HMAC of channel + platform id)")
-    data_key: SecretStr = Field(description="Fernet key for message text and transcripts at rest")
-    console_secret: SecretStr = Field(description="signs staff console sessions and CSRF tokens")
+    id_secret: SecretStr = Field(min_length=16, description="key for pseudonymous user ids (HMAC of channel + platform id)")
+    data_key: SecretStr = Field(min_length=32, description="Fernet key for message text and transcripts at rest")
+    console_secret: SecretStr = Field(min_length=16, description="signs staff console sessions and CSRF tokens")
 
     # Web app.
     host: str = "127.0.0.1"

@@ -4,6 +4,12 @@ Never does network I/O and never logs message text. Build an ``Assessor`` once
 (``default_assessor()``) and call ``assess(text)``; it returns an
 ``nlu.risk.Assessment`` (risk, category, signals such as "intent:自杀", "time:今晚").
 
+Cues come from the list entries (substring scan) and from the gap patterns of
+nlu/lexicon/patterns.yaml (regexes over the normalised text: 想…死, 割过腕, 如果我死了,
+绳子系好了 …); a pattern hit is a cue of its kind like any other. The spaCy layer
+(PhraseMatcher over jieba tokens, one dedicated jieba instance) finds nothing the scan
+misses on any eval set; it stays switchable (use_spacy) and costs ~2 s start-up.
+
 How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
 
 * a hyperbole/ordinary word (累死, 杀毒, 跳楼价) drops any cue it overlaps;
@@ -38,6 +44,8 @@ JIEBA_DIR = Path(__file__).with_name("jieba")
 TRIGGER_KINDS = frozenset({"intent", "method", "self_harm", "plan", "in_progress", "farewell", "others",
                            "passive", "past", "distress", "hyperbole", "means"})
 CORE_KINDS = frozenset({"intent", "method", "self_harm", "farewell", "others"})
+# a gap pattern of these kinds re-reads the list cues inside it (第二次自杀又失败了: past, not intent)
+_REINTERPRET = frozenset({"past", "hyperbole", "generic"})
 _CLAUSE = re.compile(r"[,.!?;…。！？；~\n]+")
 _OBJECT_BEFORE = tuple("被把让给跟和对找替帮为向") + ("杀了", "打了", "骂")
 _LATIN = re.compile(r"[a-z0-9' ]+")
@@ -96,6 +104,10 @@ class Assessor:
         entries = self.lexicon.entries
         self._trigger = _Scanner([e for e in entries if e.kind in TRIGGER_KINDS])
         self._all = _Scanner(entries)
+        # gap patterns (nlu/lexicon/patterns*.yaml): regexes over the normalised text
+        self._patterns = [(re.compile(e.pattern), e) for e in self.lexicon.patterns]
+        trig = [e.pattern for e in self.lexicon.patterns if e.kind in TRIGGER_KINDS]
+        self._pattern_trigger = re.compile("|".join(f"(?:{p})" for p in trig)) if trig else None
         self.use_spacy = use_spacy
         self._lock = threading.Lock()
         self.nlp = self.matcher = None
@@ -109,6 +121,8 @@ class Assessor:
         import spacy
         from spacy.matcher import PhraseMatcher
 
+        from spacy.lang.zh import Segmenter
+
         tok = jieba.Tokenizer()  # dedicated: never touch jieba's global dictionary
         tok.initialize()
         for path in sorted(JIEBA_DIR.glob("*.txt")):
@@ -117,7 +131,11 @@ class Assessor:
             for v in e.variants:
                 if not _LATIN.fullmatch(v):
                     tok.add_word(v, freq=max(tok.FREQ.get(v, 0), 50000))
-        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+        # Build with the char segmenter and hand spaCy our jieba instance: asking for
+        # segmenter=jieba would make spaCy initialise jieba's global dictionary as
+        # well (a second ~1.5 s load, and global state we must not touch).
+        nlp = spacy.blank("zh")
+        nlp.tokenizer.segmenter = Segmenter.jieba
         nlp.tokenizer.jieba_seg = tok
         matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         for idx, e in enumerate(entries):
@@ -138,15 +156,20 @@ class Assessor:
     # ---- assessment --------------------------------------------------------------
     def prefilter(self, norm: str) -> bool:
         """True when the normalised text contains any risk-bearing cue."""
-        if self._trigger.first.isdisjoint(norm):
-            return False
-        return bool(self._trigger.scan(norm, first_hit_only=True))
+        if not self._trigger.first.isdisjoint(norm) and self._trigger.scan(norm, first_hit_only=True):
+            return True
+        return self._pattern_trigger is not None and self._pattern_trigger.search(norm) is not None
+
+    def _pattern_hits(self, text: str) -> list[Hit]:
+        return [Hit(m.start(), m.end(), e) for rx, e in self._patterns for m in rx.finditer(text)
+                if m.end() > m.start()]
 
     def assess(self, text: str) -> Assessment:
         norm = self.normalize(text or "")
         if not norm or not self.prefilter(norm):
             return _NONE
         hits = set(self._all.scan(norm))
+        hits.update(self._pattern_hits(norm))
         if self.use_spacy:
             with self._lock:  # the jieba tokenizer instance is not thread-safe
                 hits.update(self._spacy_hits(norm))
@@ -165,13 +188,18 @@ def _clause_ids(text: str) -> list[int]:
 
 def _combine(text: str, hits: list[Hit]) -> Assessment:
     # 1. a cue inside a strictly longer cue is dropped; hyperbole drops what it overlaps
+    # (inside a gap pattern only negation is dropped: 想找个没人的地方死掉; list cues, times
+    # and subjects keep their role and their signal: 想今晚就去死 keeps time:今晚)
     kept = [h for h in hits if not any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
+                                       and (not o.entry.pattern or h.kind == "negation"
+                                            or (o.kind in _REINTERPRET and h.kind in TRIGGER_KINDS))
                                        for o in hits)]
     hyper = [h for h in kept if h.kind == "hyperbole"]
     kept = [h for h in kept if h.kind == "hyperbole"
             or not any(x.start < h.end and h.start < x.end for x in hyper)]
     clause = _clause_ids(text)
-    signals = list(dict.fromkeys(f"{h.kind}:{text[h.start:h.end]}" for h in kept))
+    signals = list(dict.fromkeys(f"{h.kind}:{h.entry.term if h.entry.pattern else text[h.start:h.end]}"
+                                 for h in kept))
     by_kind: dict[str, list[Hit]] = {}
     for h in kept:
         by_kind.setdefault(h.kind, []).append(h)
@@ -181,7 +209,7 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
         best = None
         for m in get(kind):
             if m.start < h.start and m.end <= h.end and clause[m.start] == clause[h.start]:
-                g = h.start - m.end
+                g = max(0, h.start - m.end)  # a negation may overlap the cue's start (没想过 + 想过自杀)
                 allowed = gap if gap is not None else 99
                 if kind == "negation" and gap is None:
                     allowed = 0 if (m.end - m.start) == 1 else 2
@@ -270,6 +298,8 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
                 or any(r.entry.scope == "message" for r in get("recovery")))
             if capped and k != "in_progress":
                 level = min(level, Risk.medium)
+            if not capped and k == "in_progress" and level >= Risk.high and near("time", h):
+                level = Risk.imminent  # 我现在站在天台上
             if not capped and k in CORE_KINDS and level >= Risk.medium:
                 now = (near("time", h) or get("in_progress") or get("plan") or means_ready(h)
                        or (get("means") and k in ("intent", "method") and get("acquire")))

@@ -12,9 +12,26 @@ cue that a trivial cause (kind ``trivial``) downgrades to low. ``level`` is the 
 the example sentence must be assessed at (tests check it): for a cue that only
 modifies others (time, means, negation …) it is the level of its example with the
 cue doing its job.
+
+Pattern files (``patterns:``) hold gap patterns over the normalised text, for
+phrasing a fixed list cannot enumerate (想找个地方安静地死掉, 割过腕, 如果我死了)::
+
+    classes:
+      WANT: [想, 要, 准备, 打算]
+      DIE: [自杀, 死掉, 死去]
+    patterns:
+      - {term: 想…死, kind: intent, pattern: "{WANT}~6{DIE}", level: high, category: self,
+         example: 我想找个没人的地方死掉}
+
+Pattern syntax: ``{NAME}`` is any word of class NAME; ``~N`` is a gap of 0..N
+characters inside one clause (no ，。！？ between); ``$`` is the end of a clause and
+``^`` its start; anything else is a Python regular expression. A pattern hit is a cue
+of its ``kind`` like any list entry (its signal is ``kind:term``), so negation,
+hyperbole, subject and time rules apply to it unchanged.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +85,7 @@ class Entry:
     where: str = ""  # file:line
     alone: Risk | None = None   # modifier kinds: level the cue gives on its own
     scope: str = "clause"       # recovery markers: clause (before the cue) or message
+    pattern: str = ""           # compiled regex source for pattern entries (variants then = (term,))
 
     @property
     def signal(self) -> str:
@@ -79,6 +97,11 @@ class Lexicon:
     entries: list[Entry] = field(default_factory=list)
     slang: list[dict] = field(default_factory=list)   # {from, to, except, where}
     emoji: list[dict] = field(default_factory=list)   # {emoji, to, where}
+    patterns: list[Entry] = field(default_factory=list)  # gap patterns (Entry.pattern set)
+
+    @property
+    def all_entries(self) -> list[Entry]:
+        return self.entries + self.patterns
 
 
 def _yaml() -> YAML:
@@ -136,6 +159,62 @@ def _load_cues(path: Path, data) -> list[Entry]:
     return out
 
 
+CLAUSE_BREAK = r",.!?;…。！？；~\n"
+_GAP = re.compile(r"~(\d+)")
+_CLASS = re.compile(r"\{([A-Z_][A-Z0-9_]*)\}")
+
+
+def compile_pattern(src: str, classes: dict[str, list[str]], where: str = "") -> str:
+    """Pattern mini-language → Python regex source (see the module docstring)."""
+    def cls(m):
+        name = m.group(1)
+        if name not in classes:
+            raise LexiconError(f"{where}: unknown class {{{name}}} (defined: {', '.join(sorted(classes))})")
+        alts = sorted({str(a) for a in classes[name]}, key=len, reverse=True)
+        return "(?:" + "|".join(re.escape(a) for a in alts) + ")"
+    out = _CLASS.sub(cls, src)
+    # $ / ^ anywhere (not escaped, not a class negation) mean the end / start of a clause
+    out = re.sub(r"(?<!\\)\$", lambda m: f"(?=[{CLAUSE_BREAK}]|$)", out)
+    out = re.sub(r"(?<![\\\[])\^", lambda m: f"(?:^|(?<=[{CLAUSE_BREAK}]))", out)
+    out = _GAP.sub(lambda m: f"[^{CLAUSE_BREAK}]{{0,{m.group(1)}}}?", out)
+    try:
+        re.compile(out)
+    except re.error as exc:
+        raise LexiconError(f"{where}: bad pattern {src!r}: {exc}") from exc
+    return out
+
+
+def _load_patterns(path: Path, data) -> list[Entry]:
+    classes = {str(k): [str(a) for a in v] for k, v in (data.get("classes") or {}).items()}
+    seq = data.get("patterns") or []
+    out = []
+    for i, e in enumerate(seq):
+        line = seq.lc.item(i)[0] + 1 if hasattr(seq, "lc") else 0
+        where = f"{path}:{line}"
+        if not isinstance(e, dict):
+            raise LexiconError(f"{where}: a pattern must be a mapping")
+        missing = [k for k in ("term", "kind", "pattern", "level", "category", "example") if k not in e]
+        if missing:
+            raise LexiconError(f"{where}: pattern misses {', '.join(missing)}")
+        unknown = set(e) - {"term", "kind", "pattern", "level", "category", "example", "notes", "soft", "alone"}
+        if unknown:
+            raise LexiconError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        if e["kind"] not in KINDS:
+            raise LexiconError(f"{where}: unknown kind {e['kind']!r}")
+        for key in ("level", "alone"):
+            if key in e and e[key] not in Risk.__members__:
+                raise LexiconError(f"{where}: {key} {e[key]!r} is not one of {', '.join(Risk.__members__)}")
+        if e["category"] not in CATEGORIES:
+            raise LexiconError(f"{where}: category {e['category']!r} is not one of {', '.join(CATEGORIES)}")
+        term = str(e["term"]).strip()
+        out.append(Entry(kind=e["kind"], term=term, variants=(term,), level=Risk[e["level"]],
+                         category=e["category"], example=str(e["example"]), soft=bool(e.get("soft", False)),
+                         notes=str(e.get("notes", "")), where=where,
+                         alone=Risk[e["alone"]] if "alone" in e else None,
+                         pattern=compile_pattern(str(e["pattern"]), classes, where)))
+    return out
+
+
 def _load_map(path: Path, data, key: str, needed: tuple[str, ...]) -> list[dict]:
     seq = data.get(key) or []
     out = []
@@ -162,7 +241,9 @@ def load(directory: Path | str = LEXICON_DIR) -> Lexicon:
                 raise LexiconError(f"{path}: {exc}") from exc
         if data is None:
             continue
-        if "replacements" in data:   # slang / homophones / pinyin
+        if "patterns" in data:
+            lex.patterns += _load_patterns(path, data)
+        elif "replacements" in data:   # slang / homophones / pinyin
             lex.slang += _load_map(path, data, "replacements", ("from", "to", "example"))
         elif "emoji" in data:
             lex.emoji += _load_map(path, data, "emoji", ("emoji", "to", "example"))

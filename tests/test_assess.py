@@ -11,7 +11,7 @@ def check(text):
     return A.assess(text)
 
 
-@pytest.mark.parametrize("entry", load().entries, ids=lambda e: e.where.rsplit("/", 1)[-1] + " " + e.signal)
+@pytest.mark.parametrize("entry", load().all_entries, ids=lambda e: e.where.rsplit("/", 1)[-1] + " " + e.signal)
 def test_every_lexicon_example_fires_its_entry_at_its_level(entry):
     a = check(entry.example)
     assert any(f"{entry.kind}:{v}" in a.signals for v in entry.variants), (entry.where, a)
@@ -91,4 +91,29 @@ def test_invalid_entry_reports_file_and_line(tmp_path):
     (tmp_path / "bad.yaml").write_text("kind: intent\nentries:\n  - {term: x, level: high, category: self, example: x}\n"
                                        "  - {term: y, level: huge, category: self, example: y}\n", encoding="utf-8")
     with pytest.raises(LexiconError, match=r"bad.yaml:4"):
+        load(tmp_path)
+
+
+@pytest.mark.parametrize("text, level", [
+    ("我想找个没人的地方安静地死掉", Risk.high),      # gap pattern
+    ("有想过死", Risk.high),                          # counselling-chat reply
+    ("我吞过一次药，没死成", Risk.medium),            # past attempt
+    ("绳子我已经系好了", Risk.imminent),               # preparation
+    ("刚买了把水果刀，今晚动手", Risk.imminent),       # means + near time
+    ("我现在坐在楼顶边上", Risk.imminent),             # at an edge, now
+    ("今天热得要死", Risk.low),                        # hyperbole pattern
+    ("高中生害怕死亡", Risk.none),                     # fear of death is not ideation
+    ("我想结束这段关系", Risk.none),
+    ("今天买了把水果刀切西瓜", Risk.none),
+    ("我家阳台的绳子已经挂好了，衣服可以晾了", Risk.none),
+])
+def test_gap_patterns(text, level):
+    assert check(text).risk == level, check(text)
+
+
+def test_pattern_syntax_errors_report_file_and_line(tmp_path):
+    (tmp_path / "p.yaml").write_text("classes: {A: [x]}\npatterns:\n"
+                                     "  - {term: t, kind: intent, pattern: '{B}~2y', level: high, category: self, example: x}\n",
+                                     encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"p.yaml:3.*unknown class"):
         load(tmp_path)

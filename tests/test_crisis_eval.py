@@ -1,8 +1,9 @@
 """Eval floors: a lexicon regression must fail CI.
 
-Own sets meet the issue's targets. PsySUICIDE does NOT meet them yet: its floors are
-the measured values (dev 0.942 page / 0.955 concern / 0.011 false-page; aside 0.845 /
-0.706 / 0.014), asserted so they cannot silently drop — raise them as it improves.
+Own sets meet the issue's targets (held-out imminent 1.000 since the gap patterns). PsySUICIDE
+does NOT meet them yet: its floors are the measured values (dev 0.942 page / 0.964 concern /
+0.011 false-page; aside 0.897 / 0.824 / 0.014), asserted so they cannot silently drop —
+raise them as it improves.
 """
 from pathlib import Path
 
@@ -17,8 +18,7 @@ def m(name, items):
 
 def test_own_heldout_targets():
     r = m("own-heldout", own_items(OWN_HELDOUT))
-    assert r["page_recall"] >= 0.97 and r["false_page"] <= 0.03
-    assert r["imminent_recall"] >= 0.86   # target 0.90 NOT met: measured 0.864 is the floor
+    assert r["page_recall"] >= 0.97 and r["imminent_recall"] >= 0.90 and r["false_page"] <= 0.03
 
 
 def test_own_dev_targets():
@@ -27,7 +27,7 @@ def test_own_dev_targets():
 
 
 @pytest.mark.skipif(not Path(PSY_DEFAULT).exists(), reason="PsySUICIDE not present")
-@pytest.mark.parametrize("part, page, concern, fp", [("dev", 0.94, 0.95, 0.02), ("aside", 0.84, 0.70, 0.02)])
+@pytest.mark.parametrize("part, page, concern, fp", [("dev", 0.94, 0.96, 0.02), ("aside", 0.89, 0.82, 0.02)])
 def test_psysuicide_floors(part, page, concern, fp):
     r = m(part, psy_items(PSY_DEFAULT, part))
     assert r["page_recall"] >= page and r["concern_recall"] >= concern and r["false_page"] <= fp

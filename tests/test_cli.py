@@ -1,0 +1,47 @@
+"""The `xinyi` command as other tools and editors use it (real subprocesses)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.settings import ROOT
+
+XINYI = [sys.executable, "-m", "bot.cli"]
+
+
+def run(args, stdin="", env=None):
+    env = {**os.environ, "RASA_URL": "", **(env or {})}
+    return subprocess.run(XINYI + args, input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+
+def test_assess_writes_the_design_contract_one_line_per_message_offline():
+    out = run(["assess"], "我想自杀\n今天加班累死了\n\n")
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 3
+    for obj in lines:
+        assert list(obj) == ["text", "risk", "category", "intent", "confidence", "signals"]
+        assert obj["intent"] is None and obj["confidence"] is None
+    assert lines[0]["text"] == "我想自杀" and lines[0]["risk"] in ("high", "imminent")
+    assert lines[1]["risk"] in ("none", "low")
+    assert lines[2]["text"] == "" and lines[2]["risk"] == "none"
+
+
+def test_flows_check_reports_file_line_column_and_fails(tmp_path: Path):
+    (tmp_path / "bad.yaml").write_text("flow: bad\nstart: s\nsteps:\n  s:\n    say: hi\n    next: nowhere\n",
+                                       encoding="utf-8")
+    out = run(["flows", "check", str(tmp_path)])
+    assert out.returncode == 1
+    assert "bad.yaml:4:" in out.stderr and "nowhere" in out.stderr
+    ok = run(["flows", "check"])
+    assert ok.returncode == 0 and ok.stdout.startswith("ok:")
+
+
+def test_serve_without_secrets_stops_with_a_clear_message(tmp_path: Path):
+    env = {k: "" for k in ("XINYI_ID_SECRET", "XINYI_DATA_KEY", "XINYI_CONSOLE_SECRET")}
+    out = subprocess.run(XINYI + ["serve"], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                         env={**{k: v for k, v in os.environ.items() if not k.startswith("XINYI_")},
+                              "PYTHONPATH": str(ROOT), **env})
+    assert out.returncode != 0
+    assert "XINYI_ID_SECRET" in out.stderr and "XINYI_DATA_KEY" in out.stderr
