@@ -152,6 +152,19 @@ class RasaClient:
         self._ok()
         return result
 
+    async def probe(self) -> bool:
+        """A cheap liveness check (GET /), so /healthz tells the truth even when no parse ran."""
+        try:
+            async with asyncio.timeout(max(self.timeout_s, 1.0)):
+                r = await self._async_client().get(self.url + "/")
+                r.raise_for_status()
+        except (Exception, asyncio.TimeoutError) as exc:  # noqa: BLE001 - report, never raise
+            self._fail("timeout" if isinstance(exc, (asyncio.TimeoutError, TimeoutError))
+                       else self._describe(exc))
+            return False
+        self._ok()
+        return True
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()

@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 RASA_DIR = ROOT / "nlu" / "rasa"
 JIEBA_DIR = ROOT / "nlu" / "jieba"
-MODELS_DIR = RASA_DIR / "models"
+# Trained models are cached outside the checkout, keyed by fingerprint, so a fresh clone
+# (CI, a second working copy) reuses a model trained from identical sources.
+MODELS_DIR = Path(os.environ.get("XINYI_CACHE") or Path.home() / ".cache" / "xinyi") / "models"
 VAR_DIR = ROOT / "var"
 VENV_SCRIPT = ROOT / "scripts" / "rasa-venv.sh"
 
@@ -60,8 +62,10 @@ def source_files(root: Path = ROOT) -> list[Path]:
 
 
 def fingerprint(root: Path = ROOT) -> str:
-    """sha256 over the names and contents of config, domain, data and jieba dictionaries."""
+    """sha256 over the names and contents of config, domain, data, jieba dictionaries and the Rasa lock."""
     h = hashlib.sha256()
+    for lock in sorted((root / "nlu" / "rasa").glob("requirements-*.lock")):
+        h.update(lock.read_bytes())
     for f in source_files(root):
         rel = f.relative_to(root).as_posix()
         data = f.read_bytes()
@@ -71,7 +75,7 @@ def fingerprint(root: Path = ROOT) -> str:
 
 
 def model_path(root: Path = ROOT) -> Path:
-    return root / "nlu" / "rasa" / "models" / f"{fingerprint(root)[:16]}.tar.gz"
+    return MODELS_DIR / f"{fingerprint(root)[:16]}.tar.gz"
 
 
 def venv_path() -> Path:

@@ -13,7 +13,7 @@ from nlu import rasa_project
 def _copy_project(dst: Path) -> Path:
     for sub in ("nlu/rasa/data", "nlu/jieba"):
         shutil.copytree(rasa_project.ROOT / sub, dst / sub)
-    for f in ("config.yml", "domain.yml"):
+    for f in ("config.yml", "domain.yml", "requirements-py310.lock", "requirements-py311.lock"):
         shutil.copy(rasa_project.RASA_DIR / f, dst / "nlu/rasa" / f)
     return dst
 
