@@ -45,3 +45,15 @@ def test_serve_without_secrets_stops_with_a_clear_message(tmp_path: Path):
                               "PYTHONPATH": str(ROOT), **env})
     assert out.returncode != 0
     assert "XINYI_ID_SECRET" in out.stderr and "XINYI_DATA_KEY" in out.stderr
+
+
+def test_terminal_chat_numbered_options_and_crisis(clean_redis, tmp_path: Path):
+    from core.seal import Sealer
+    env = {"REDIS_URL": clean_redis, "XINYI_DATA_DIR": str(tmp_path), "XINYI_ID_SECRET": "t" * 32,
+           "XINYI_DATA_KEY": Sealer.new_key(), "XINYI_CONSOLE_SECRET": "c" * 32}
+    out = run(["chat", "--as", "tester"], "1\n2\n我想自杀\n", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "1. 同意" in out.stdout and "2. 不同意" in out.stdout      # buttons became numbered lines
+    assert "想从哪里开始" in out.stdout and "全国心理援助热线" in out.stdout
+    assert "我已经在联系工会的值班心理辅导员" in out.stdout
+    assert "tester" not in out.stderr
