@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -12,22 +10,22 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
+from bot.channels.push import push_channels, run_dispatchers
 from bot.channels.web import web_chat_routes
+from bot.flow_pages import flow_pages_routes
 from escalation.console.routes import console_routes
-from escalation.pager import Pager
 
 log = logging.getLogger("xinyi.app")
 
 
 async def _background(runtime, stop: asyncio.Event) -> None:
-    """Paging and spool replay; every piece of state is in Redis, so N copies can run."""
-    pager = Pager(runtime.redis, runtime.cases, notifiers=[], consumer=f"{socket.gethostname()}-{os.getpid()}",
-                  clock=runtime.clock)
+    """Paging, SLA timers, follow-ups and spool replay; all state is in Redis, so N copies can run."""
+    escalation = runtime.escalation
     while not stop.is_set():
         try:
             if runtime.spool is not None:
                 await runtime.spool.replay(runtime.router.handle)
-            await pager.run_once(block_ms=500)
+            await escalation.run_once(block_ms=500)
         except asyncio.CancelledError:
             raise
         except RedisError:
@@ -38,19 +36,43 @@ async def _background(runtime, stop: asyncio.Event) -> None:
             await asyncio.sleep(1)
 
 
+async def _watch_nlu(runtime, stop: asyncio.Event, every_s: float = 5.0) -> None:
+    """Keep /healthz honest about Rasa: probe it now and then, also when no message needs it."""
+    while not stop.is_set() and runtime.nlu is not None:
+        await runtime.nlu.probe()
+        try:
+            await asyncio.wait_for(stop.wait(), every_s)
+        except asyncio.TimeoutError:
+            pass
+
+
 def create_app(runtime, background: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         stop = asyncio.Event()
-        task = asyncio.create_task(_background(runtime, stop)) if background else None
+        for channel in channels:
+            await channel.start()
+        tasks = [asyncio.create_task(_background(runtime, stop)),
+                 asyncio.create_task(run_dispatchers(runtime, channels, stop)),
+                 asyncio.create_task(_watch_nlu(runtime, stop))] if background else []
         yield
         stop.set()
-        if task:
+        for task in tasks:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for channel in channels:
+            await channel.stop()
         await runtime.close()
 
+    channels = push_channels(runtime)   # WeChat / Telegram, when their tokens are set
+    # Paging channels: a push channel that can page staff (e.g. the Telegram staff chat) offers
+    # `staff_notifier()` → an escalation.paging.Notifier (`name`, `async notify(page)`) or None.
+    for channel in channels:
+        notifier = channel.staff_notifier() if hasattr(channel, "staff_notifier") else None
+        if notifier is not None and runtime.escalation is not None:
+            runtime.escalation.add_notifier(notifier)
     app = FastAPI(title="Xinyi", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.channels = channels
     app.state.runtime = runtime
     limit = runtime.settings.max_body_bytes
 
@@ -92,8 +114,16 @@ def create_app(runtime, background: bool = True) -> FastAPI:
 
     @app.get("/metrics")
     async def metrics():
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest()
+        try:
+            body += await runtime.metrics.render(runtime.redis)
+        except RedisError:
+            log.error("redis unavailable while collecting escalation metrics")
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(web_chat_routes(runtime))
+    for channel in channels:
+        app.include_router(channel.routes())
+    app.include_router(flow_pages_routes(runtime))   # /console/flows, /console/bookings (bot/flow_pages.py)
     app.include_router(console_routes(runtime))
     return app

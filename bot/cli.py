@@ -17,6 +17,8 @@ flows_app = typer.Typer(help="Check the content editors' flows.", no_args_is_hel
 staff_app = typer.Typer(help="Staff console accounts.", no_args_is_help=True)
 app.add_typer(flows_app, name="flows")
 app.add_typer(staff_app, name="staff")
+roster_app = typer.Typer(help="The hotline on-duty roster (config/roster.yaml).", no_args_is_help=True)
+app.add_typer(roster_app, name="roster")
 try:
     from nlu.cli import app as nlu_app
     app.add_typer(nlu_app, name="nlu", help="Train, serve and evaluate the Rasa NLU model.")
@@ -91,6 +93,13 @@ def flows_check(folder: Path = typer.Argument(None, help="flows folder (default 
     typer.echo(f"ok: {len(flows)} flows in {folder}")
 
 
+@flows_app.command("test")
+def flows_test() -> None:
+    """Run the editors' conversation tests (flows/tests/*.yaml) through the real router."""
+    code = subprocess.call([sys.executable, "-m", "pytest", "-q", "tests/test_flow_conversations.py"], cwd=ROOT)
+    raise typer.Exit(code)
+
+
 @staff_app.command("add")
 def staff_add(username: str, name: str = typer.Option("", help="display name"),
               role: str = typer.Option("staff", help="staff, supervisor or admin"),
@@ -115,6 +124,146 @@ def staff_add(username: str, name: str = typer.Option("", help="display name"),
         await redis.aclose()
     asyncio.run(go())
     typer.echo(f"created {username} ({role}); password (shown once): {password}")
+
+
+@roster_app.command("show")
+def roster_show(at: str = typer.Option(None, "--at", help="time, e.g. '2026-10-01 21:30' (Asia/Shanghai); default now"),
+                org: str = typer.Option(None, "--org", help="one organisation id (default: every organisation)"),
+                roster_file: Path = typer.Option(None, "--roster", help="roster YAML (default config/roster.yaml)"),
+                orgs_file: Path = typer.Option(None, "--orgs", help="organisations YAML")) -> None:
+    """Say who is on duty (on-duty, backup, supervisors) and where each organisation's cases go."""
+    from escalation.orgs import Orgs
+    from escalation.roster import Roster, format_roster
+    orgs = Orgs.load(orgs_file or ROOT / "config" / "organisations.yaml")
+    roster = Roster.load(roster_file or ROOT / "config" / "roster.yaml", orgs)
+    try:
+        when = roster.parse_time(at)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--at") from None
+    if org and org not in orgs.orgs:
+        raise typer.BadParameter(f"unknown organisation `{org}` (known: {', '.join(orgs.orgs)})", param_hint="--org")
+    typer.echo(format_roster(roster, when, org))
+
+
+wechat_app = typer.Typer(help="The WeChat official account (公众号).", no_args_is_help=True)
+wechat_menu_app = typer.Typer(help="The account menu (config/wechat_menu.yaml).", no_args_is_help=True)
+telegram_app = typer.Typer(help="The Telegram bot.", no_args_is_help=True)
+app.add_typer(wechat_app, name="wechat")
+wechat_app.add_typer(wechat_menu_app, name="menu")
+app.add_typer(telegram_app, name="telegram")
+
+
+def _channel_runtime():
+    """Settings and a runtime on the configured Redis, or the one a running `xinyi run` uses."""
+    from bot.runtime import build_runtime
+    from bot.settings import load_settings
+    settings = load_settings()
+    url = settings.redis_url
+    runtime_file = ROOT / "var" / "runtime.json"
+    if not url and runtime_file.exists():
+        url = json.loads(runtime_file.read_text()).get("redis_url")
+    if not url:
+        raise SystemExit("no Redis: set REDIS_URL or start `xinyi run` first")
+    return settings, build_runtime(settings, url, settings.rasa_url)
+
+
+@wechat_menu_app.command("show")
+def wechat_menu_show(file: Path = typer.Option(None, help="menu YAML (default config/wechat_menu.yaml)")) -> None:
+    """Check the menu YAML and print the JSON WeChat would get."""
+    from bot.channels.wechat_menu import MenuError, load_menu
+    from flows.loader import load_flows
+    try:
+        menu = load_menu(file or ROOT / "config" / "wechat_menu.yaml", set(load_flows(ROOT / "flows" / "content")))
+    except MenuError as exc:
+        for err in exc.errors:
+            typer.echo(err, err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(menu.wechat_json, ensure_ascii=False, indent=2))
+
+
+@wechat_menu_app.command("push")
+def wechat_menu_push(file: Path = typer.Option(None, help="menu YAML (default config/wechat_menu.yaml)")) -> None:
+    """Publish the menu to the official account (needs XINYI_WECHAT_APPID and XINYI_WECHAT_SECRET)."""
+    import asyncio
+
+    from bot.channels.wechat_api import WeChatAPI, WeChatAPIError
+    from bot.channels.wechat_menu import MenuError, load_menu
+    _logging()
+    settings, runtime = _channel_runtime()
+    if not (settings.wechat_appid and settings.wechat_secret):
+        raise SystemExit("set XINYI_WECHAT_APPID and XINYI_WECHAT_SECRET")
+    try:
+        menu = load_menu(file or settings.wechat_menu_file, set(runtime.flows.engine.flows))
+    except MenuError as exc:
+        raise SystemExit("menu not pushed:\n  " + "\n  ".join(exc.errors))
+    api = WeChatAPI(settings.wechat_appid, settings.wechat_secret.get_secret_value(), runtime.redis_url,
+                    settings.wechat_api_base)
+
+    async def go():
+        try:
+            await api.create_menu(menu.wechat_json)
+        finally:
+            api.close()
+            await runtime.close()
+    try:
+        asyncio.run(go())
+    except WeChatAPIError as exc:
+        raise SystemExit(f"WeChat refused the menu: errcode {exc.errcode} {exc.errmsg}")
+    typer.echo(f"menu pushed: {len(menu.wechat_json['button'])} buttons, {len(menu.clicks)} click keys")
+
+
+@telegram_app.command("poll")
+def telegram_poll() -> None:
+    """Development: fetch updates by long polling (removes the webhook) and deliver staff replies."""
+    import asyncio
+
+    from bot.channels.push import run_dispatchers
+    from bot.channels.telegram import TelegramChannel
+    _logging()
+    settings, runtime = _channel_runtime()
+    if not settings.telegram_token:
+        raise SystemExit("set XINYI_TELEGRAM_TOKEN")
+
+    async def go():
+        channel = TelegramChannel(runtime)
+        await channel.start()
+        stop = asyncio.Event()
+        typer.echo("polling Telegram; Ctrl-C to stop")
+        try:
+            await asyncio.gather(channel.poll(stop), run_dispatchers(runtime, [channel], stop))
+        finally:
+            stop.set()
+            await channel.stop()
+            await runtime.close()
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        pass
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook(url: str = typer.Argument(None, help="public HTTPS URL (default XINYI_PUBLIC_URL/telegram/webhook)")) -> None:
+    """Point Telegram at this server's webhook, with the secret token."""
+    import asyncio
+
+    from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
+    settings, runtime = _channel_runtime()
+    if not (settings.telegram_token and settings.telegram_secret_token):
+        raise SystemExit("set XINYI_TELEGRAM_TOKEN and XINYI_TELEGRAM_SECRET_TOKEN")
+    url = url or settings.base_url.rstrip("/") + WEBHOOK_PATH
+    if not url.startswith("https://"):
+        raise SystemExit(f"Telegram needs an https:// URL, got {url}")
+
+    async def go():
+        channel = TelegramChannel(runtime)
+        await channel.start()
+        try:
+            await channel.set_webhook(url)
+        finally:
+            await channel.stop()
+            await runtime.close()
+    asyncio.run(go())
+    typer.echo(f"webhook set: {url}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

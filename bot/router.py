@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Protocol
 
 from bot.messages import Inbound, Option, Outbound
+from bot.services import CHINA, Services
 from bot.sessions import Session, SessionStore
+from bot.settings import ROOT
+from bot.userdata import UserData
+from core import keys
 from core.clock import SystemClock
 from escalation.cases import CaseStore
 from escalation.orgs import Orgs
 from escalation.safety import concern_reply, holding_reply, safety_reply
 from escalation.transcript import RETENTION_S, UNCONSENTED_RETENTION_S, Transcript
+from escalation.followups import FollowUps
 from flows.engine import FlowState, Say, Turn
+from flows.lang import detect, localise, to_simplified
+from flows.model import Action
 from flows.registry import FlowRegistry
 from nlu.intent import Intent
 from nlu.risk import Assessment, Risk
@@ -27,9 +35,22 @@ from nlu.risk import Assessment, Risk
 log = logging.getLogger("xinyi.router")
 
 INTENT_CONFIDENCE = 0.6
-MENU_WORDS = {"菜单", "menu", "主菜单", "目录", "0"}
-STOP_WORDS = {"退出", "stop", "取消", "cancel", "结束"}
-EMPATHY = "听起来你最近真的很辛苦。"
+MENU_WORDS = {"菜单", "menu", "主菜单", "目录", "0", "返回菜单", "回到菜单"}
+STOP_WORDS = {"退出", "stop", "取消", "cancel", "结束", "quit", "exit"}
+SENSITIVE_VARS = ("phone",)   # dropped from the session as soon as the flow that asked for it is left
+TEXTS = {
+    "empathy": ("听起来你最近真的很辛苦。", "It sounds like things have been really hard lately."),
+    "stopped": ("好的，已经退出。想继续时发送「菜单」。", 'OK, stopped. Send "menu" whenever you want to continue.'),
+    "unclear_step": ("抱歉，我没太明白。请选择一个选项，或回复数字：", "Sorry, I didn't catch that. Please choose an option or reply with its number:"),
+    "unclear": ("抱歉，我没太明白你的意思。你可以从下面选一个：", "Sorry, I didn't quite understand. You can choose from these:"),
+    "unsupported": ("这类消息我暂时看不懂，请用文字告诉我，或从菜单里选择。", "I can't read this kind of message yet; please write it in words or choose from the menu."),
+}
+EMPATHY = TEXTS["empathy"][0]
+
+
+def _t(key: str, lang: str | None) -> str:
+    zh, en = TEXTS[key]
+    return en if lang == "en" else localise(zh, lang)
 
 
 class Parser(Protocol):
@@ -47,11 +68,19 @@ class RouterDeps:
     nlu: Parser | None = None
     clock: SystemClock = SystemClock()
     max_chars: int = 2000
+    userdata: UserData | None = None      # screening results, bookings, satisfaction (built from Redis if None)
+    followups: object | None = None       # escalation.followups.FollowUps (built from Redis if None)
+    services: Services | None = None      # config/services.yaml: service info and weekly slots
 
 
 class Router:
     def __init__(self, deps: RouterDeps):
         self.d = deps
+        redis, sealer = deps.transcript.redis, deps.transcript.sealer
+        self.userdata = deps.userdata or UserData(redis, sealer)
+        self.followups = deps.followups or FollowUps(redis, sealer, deps.transcript, deps.clock)
+        self.services = deps.services or Services(ROOT / "config" / "services.yaml", deps.orgs)
+        self.observer: Callable[[str, Turn], None] | None = None   # tests: see every turn the engine makes
 
     async def handle(self, msg: Inbound) -> list[Outbound]:
         d = self.d
@@ -97,7 +126,11 @@ class Router:
         else:
             replies = await self._converse(msg, text, session, org, assessment)
 
-        for r in replies:
+        if session.vars.pop("_forgotten", False):
+            replies_kept = []   # the user's data was just deleted: keep nothing of this turn
+        else:
+            replies_kept = replies
+        for r in replies_kept:
             await d.transcript.append(msg.user, "safety" if r.kind == "safety" else "bot", r.text, d.clock.now(),
                                       options=json.dumps(r.to_dict()["options"], ensure_ascii=False) if r.options else "",
                                       retention_s=retention)
@@ -108,70 +141,159 @@ class Router:
     async def _converse(self, msg: Inbound, text: str, session: Session, org: str,
                         assessment: Assessment) -> list[Outbound]:
         engine = self.d.flows.engine
-        ctx = self._context(org)
-        prefix = [Outbound(EMPATHY)] if assessment.risk == Risk.low else []
+        self._update_lang(msg, text, session)
+        lang = session.lang
+        ctx = self._context(org, session)
+        prefix = [Outbound(_t("empathy", lang))] if assessment.risk == Risk.low else []
+
+        async def start(flow_id: str) -> list[Outbound]:
+            return await self._apply(msg, session, org, ctx,
+                                     engine.start(flow_id, ctx, session.vars, lang, render=False))
 
         if not session.greeted:
             session.greeted = True
-            return prefix + await self._apply(msg, session, org, engine.start("welcome", ctx))
+            return prefix + await start("welcome")
 
         state = FlowState.from_dict(session.flow)
-        plain = text.strip().lower()
-        if state is not None:
-            turn = engine.answer(state, text, msg.value, ctx)
+        plain = to_simplified(text.strip().lower())
+        step = engine.step_of(state)
+        control_word = plain in MENU_WORDS or plain in STOP_WORDS
+        if state is not None and not (step is not None and step.input and control_word):
+            turn = engine.answer(state, text, msg.value, ctx, session.vars, lang, render=False)
             if turn is not None:
-                return prefix + await self._apply(msg, session, org, turn)
+                return prefix + await self._apply(msg, session, org, ctx, turn)
         if plain in MENU_WORDS:
-            return await self._apply(msg, session, org, engine.start("main_menu", ctx))
+            return await start("main_menu")
         if plain in STOP_WORDS:
             session.flow = None
-            return [Outbound("好的，已经退出。想继续时发送「菜单」。")]
+            self._drop_sensitive(session, engine)
+            return [Outbound(_t("stopped", lang))]
         if msg.kind == "option" and msg.value in engine.flows:
-            return await self._apply(msg, session, org, engine.start(msg.value, ctx))
+            return await start(msg.value)
         if msg.kind != "text" or not text.strip():
-            return [Outbound("这类消息我暂时看不懂，请用文字告诉我，或从菜单里选择。")] + \
-                await self._apply(msg, session, org, engine.start("main_menu", ctx))
+            return [Outbound(_t("unsupported", lang))] + await start("main_menu")
 
         flow_id = await self._flow_from_nlu(text, engine)
         if flow_id is not None:
-            return prefix + await self._apply(msg, session, org, engine.start(flow_id, ctx))
+            return prefix + await start(flow_id)
+        due = session.vars.get("followup_due")
+        if due is not None and self.d.clock.now() >= float(due) and "followup_checkin" in engine.flows:
+            session.vars.pop("followup_due", None)   # the reply to a delivered check-in
+            return await start("followup_checkin")
         if state is not None:
-            again = engine.prompt(state, ctx)
+            again = engine.prompt(state, ctx, session.vars, lang)
             if again is not None:
-                return prefix + [Outbound("抱歉，我没太明白。请选择一个选项，或回复数字："),
-                                 self._outbound(again)]
+                return prefix + [Outbound(_t("unclear_step", lang)), self._outbound(again)]
         if assessment.risk == Risk.low:
-            return prefix + await self._apply(msg, session, org, engine.start("self_help_stress", ctx))
-        return [Outbound("抱歉，我没太明白你的意思。你可以从下面选一个：")] + \
-            await self._apply(msg, session, org, engine.start("main_menu", ctx))
+            return prefix + await start("self_help_stress")
+        return [Outbound(_t("unclear", lang))] + await start("main_menu")
 
     async def _flow_from_nlu(self, text: str, engine) -> str | None:
         intent = await self.d.nlu.parse(text) if self.d.nlu is not None else None
         if intent is not None and intent.confidence >= INTENT_CONFIDENCE:
-            return engine.flow_for_intent(intent.name)
+            return engine.flow_for_intent(intent.name, getattr(intent, "entities", None) or {})
         return engine.flow_for_keywords(text)  # Rasa down or unsure: keywords
 
-    async def _apply(self, msg: Inbound, session: Session, org: str, turn: Turn) -> list[Outbound]:
+    @staticmethod
+    def _update_lang(msg: Inbound, text: str, session: Session) -> None:
+        """Traditional when the user writes traditional; English when the channel says so or they write it."""
+        if msg.lang == "en" and session.lang is None:
+            session.lang = "en"
+        if msg.kind != "text":
+            return
+        seen = detect(text)
+        if seen in ("zh-Hant", "zh") and session.lang != seen:
+            session.lang = seen
+        elif seen == "en" and session.lang != "en" and (not session.greeted or len(text.split()) >= 3):
+            session.lang = "en"
+
+    def _drop_sensitive(self, session: Session, engine) -> None:
+        state = FlowState.from_dict(session.flow)
+        flow = engine.flows.get(state.flow) if state else None
+        asked_here = {s.input for s in flow.steps.values() if s.input} if flow else set()
+        for name in SENSITIVE_VARS:
+            if name not in asked_here:
+                session.vars.pop(name, None)
+
+    async def _apply(self, msg: Inbound, session: Session, org: str, ctx: dict, turn: Turn) -> list[Outbound]:
+        engine = self.d.flows.engine
         session.flow = turn.state.to_dict() if turn.state else None
+        session.vars = dict(turn.vars)
         for action in turn.actions:
-            await self._act(action, msg, session, org)
+            ctx.update(await self._act(action, msg, session, org) or {})
+        ctx["consent"], ctx["lang"] = session.consent, session.lang
+        engine.render(turn, ctx, session.lang)
+        self._drop_sensitive(session, engine)
+        if self.observer is not None:
+            self.observer(msg.user, turn)
         return [self._outbound(s) for s in turn.says]
 
-    async def _act(self, action: str, msg: Inbound, session: Session, org: str) -> None:
+    async def _act(self, action: Action | str, msg: Inbound, session: Session, org: str) -> dict | None:
         now = self.d.clock.now()
-        if action == "consent_yes":
+        name = action if isinstance(action, str) else action.name
+        arg = (lambda k, default=None: default) if isinstance(action, str) else action.arg
+        if name == "consent_yes":
             session.consent = True
-        elif action == "consent_no":
+        elif name == "consent_no":
             session.consent = False
-        elif action in ("handoff", "escalate"):
-            risk = Risk.high if action == "escalate" else Risk.low
+        elif name in ("handoff", "escalate"):
+            risk = Risk[arg("risk", "high")] if name == "escalate" else Risk.low
             opened = await self.d.cases.open_or_join(msg.user, msg.channel, org, risk, "none",
-                                                     [f"request:{action}"], now)
-            log.info("%s user=%s case=%s", action, msg.user, opened.case_id)
+                                                     [f"request:{name}"], now)
+            log.info("%s user=%s case=%s risk=%s", name, msg.user, opened.case_id, risk.name)
+        elif name == "record_result":
+            scale = arg("score")
+            value = int(session.vars.get(scale) or 0)
+            score = self.d.flows.engine.scores.get(scale)
+            band = score.band(value) if score else None
+            if session.consent:
+                await self.userdata.add_result(msg.user, scale, value, band.label.zh if band else "", now)
+                log.info("screening result stored user=%s scale=%s", msg.user, scale)
+            else:
+                log.info("screening result not stored (no consent) user=%s scale=%s", msg.user, scale)
+        elif name == "schedule_followup":
+            due = now + int(arg("days", 14)) * 86400
+            fid = await self.followups.schedule(msg.user, due, arg("kind", "screening_recheck"),
+                                                org=org, channel=msg.channel)
+            session.vars["followup_id"], session.vars["followup_due"] = fid, due
+            day = datetime.fromtimestamp(due, CHINA)
+            return {"followup_date": f"{day:%d %b}" if session.lang == "en" else f"{day.month}月{day.day}日"}
+        elif name == "book":
+            booking = await self.userdata.add_booking(msg.user, org, msg.channel, session.vars, now)
+            session.vars.pop("phone", None)
+            log.info("booking requested user=%s booking=%s", msg.user, booking.id)
+            return {"booking_ref": booking.id}
+        elif name == "rate":
+            await self.userdata.rate(str(session.vars.get("about", "")), str(session.vars.get("rating", "")))
+        elif name == "my_data":
+            held = await self.d.transcript.redis.xlen(keys.transcript(msg.user))
+            return {"my_data": await self.userdata.summary(msg.user, held, session.consent, session.lang)}
+        elif name == "delete_my_data":
+            await self._forget(msg.user, session)
+        elif name == "set_lang":
+            session.lang = None if arg("lang") == "zh" else arg("lang")
+        return None
+
+    async def _forget(self, user: str, session: Session) -> None:
+        await self.userdata.forget(user)
+        fid = session.vars.get("followup_id")
+        if fid:
+            await self.followups.cancel(fid)
+        if await self.d.cases.open_case_of(user) is None:   # an open case still needs its conversation
+            await self.d.transcript.delete(user)
+        session.consent, session.flow, session.greeted = None, None, False
+        session.vars = {"_forgotten": True}
+        log.info("user data deleted on request user=%s", user)
 
     @staticmethod
     def _outbound(say: Say) -> Outbound:
         return Outbound(say.text, tuple(Option(label, value) for label, value in say.options))
 
-    def _context(self, org: str) -> dict:
-        return {"hotlines": self.d.orgs.hotlines_text(org), "emergency": self.d.orgs.get(org).emergency}
+    def _context(self, org: str, session: Session) -> dict:
+        lang = session.lang
+        return {"hotlines": self.d.orgs.hotlines_text(org), "emergency": self.d.orgs.get(org).emergency,
+                "org_name": self.d.orgs.get(org).name,
+                "service_hours": self.services.text(org, "service_hours", lang),
+                "counselling_place": self.services.text(org, "counselling_place", lang),
+                "consent": session.consent, "lang": lang,
+                "lists": {"slots": self.services.slots(org, self.d.clock.now(), lang)}}

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from bot.addresses import AddressBook
 from bot.router import Router, RouterDeps
 from bot.sessions import SessionStore
 from bot.spool import Spool
@@ -14,6 +15,7 @@ from core.seal import Sealer
 from escalation.cases import CaseStore
 from escalation.orgs import Orgs
 from escalation.relay import Relay
+from escalation.service import Escalation, build_escalation
 from escalation.staff import StaffStore
 from escalation.transcript import Transcript
 from flows.registry import FlowRegistry
@@ -37,6 +39,17 @@ class Runtime:
     router: Router
     clock: SystemClock
     spool: Spool | None = None
+    escalation: Escalation | None = None  # paging, SLA timers, follow-ups (escalation/service.py)
+    redis_url: str = ""                  # for the sync clients of SDKs (wechatpy's token storage)
+    addresses: AddressBook | None = None  # sealed push addresses (WeChat openid, Telegram chat id)
+
+    @property
+    def followups(self):
+        return self.escalation.followups
+
+    @property
+    def metrics(self):
+        return self.escalation.metrics
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -55,6 +68,11 @@ def build_runtime(settings: Settings, redis_url: str, rasa_url: str | None, cloc
     assessor = default_assessor()
     router = Router(RouterDeps(sessions=sessions, transcript=transcript, cases=cases, flows=flows, orgs=orgs,
                                assess=assessor.assess, nlu=nlu, clock=clock, max_chars=settings.max_message_chars))
+    escalation = build_escalation(
+        redis, cases, orgs, roster_file=settings.roster_file, clock=clock, sealer=sealer, transcript=transcript,
+        base_url=settings.base_url, sla_s=settings.sla_overrides,
+        wecom_webhook=settings.wecom_webhook_url.get_secret_value() if settings.wecom_webhook_url else None)
     return Runtime(settings, redis, sealer, sessions, transcript, cases, StaffStore(redis),
                    Relay(redis, transcript, sealer), flows, orgs, nlu, router, clock,
-                   Spool(settings.data_dir / "spool", sealer))
+                   Spool(settings.data_dir / "spool", sealer), redis_url=redis_url,
+                   addresses=AddressBook(redis, sealer), escalation=escalation)

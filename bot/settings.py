@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     orgs_file: Path = ROOT / "config" / "organisations.yaml"
     flows_dir: Path = ROOT / "flows" / "content"
 
+    # Escalation: the on-duty roster, SLA before re-paging, paging channels.
+    roster_file: Path = ROOT / "config" / "roster.yaml"
+    sla_imminent_s: float | None = None   # unset: roster.yaml sla_seconds (default 60)
+    sla_high_s: float | None = None       # unset: roster.yaml sla_seconds (default 180)
+    wecom_webhook_url: SecretStr | None = None  # 企业微信群机器人 webhook (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)
+
     # Channels (optional until that channel is switched on).
     telegram_token: SecretStr | None = None
     telegram_secret_token: SecretStr | None = None
@@ -42,6 +48,21 @@ class Settings(BaseSettings):
     wechat_aes_key: SecretStr | None = None
     wechat_appid: str | None = None
     wechat_secret: SecretStr | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com/cgi-bin/"   # tests point this at a loopback fake
+    wechat_reply_budget_s: float = 3.5      # answer passively within this, else `success` + customer-service message
+    wechat_max_clock_skew_s: int = 300      # requests whose timestamp is further off are refused (replay)
+    wechat_menu_file: Path = ROOT / "config" / "wechat_menu.yaml"
+    telegram_api_base: str = "https://api.telegram.org/bot"       # tests point this at a loopback fake
+    telegram_rate_limit: bool = True        # PTB's AIORateLimiter (30 msg/s overall, 20/min per group)
+    telegram_max_retries: int = 3           # retries after a 429, each after its retry_after
+    telegram_staff_chat_id: int | None = None   # staff group that receives case notifications
+    telegram_staff: dict[str, str] = {}     # Telegram user id → console username (who may press 接手)
+    outbox_retry_s: float = 10.0            # a failed push is retried after this idle time
+    outbox_max_attempts: int = 5            # then it is recorded on the case as undeliverable
+
+    @property
+    def sla_overrides(self) -> dict[str, float]:
+        return {k: v for k, v in (("imminent", self.sla_imminent_s), ("high", self.sla_high_s)) if v is not None}
 
     @property
     def base_url(self) -> str:

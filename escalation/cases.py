@@ -84,6 +84,33 @@ redis.call('XADD', KEYS[3], '*', 'type', to, 'case', id)
 return {'ok'}
 """
 
+_TRANSFER = """
+local prefix, id, kind, actor, to, now, as_supervisor = unpack(ARGV)
+local key = prefix .. ':case:' .. id
+local status = redis.call('HGET', key, 'status')
+if not status then return {err = 'no such case'} end
+if status == 'closed' then return {'closed'} end
+if kind == 'staff' then
+  if status ~= 'claimed' then return {status} end
+  local owner = redis.call('HGET', key, 'claimed_by')
+  if owner ~= actor and as_supervisor ~= '1' then return {'not_yours'} end
+  redis.call('HSET', key, 'claimed_by', to, 'updated_at', now)
+  redis.call('XADD', key .. ':history', '*', 'at', now, 'actor', actor, 'event', 'transferred', 'to', to, 'from', owner)
+else
+  if status == 'claimed' and redis.call('HGET', key, 'claimed_by') ~= actor and as_supervisor ~= '1' then
+    return {'not_yours'}
+  end
+  local from = redis.call('HGET', key, 'org')
+  local new = status
+  if status == 'claimed' then new = 'paged' end
+  redis.call('HSET', key, 'org', to, 'status', new, 'updated_at', now)
+  redis.call('HDEL', key, 'claimed_by', 'claimed_at')
+  redis.call('XADD', key .. ':history', '*', 'at', now, 'actor', actor, 'event', 'transferred_org', 'to', to, 'from', from)
+end
+redis.call('XADD', KEYS[1], '*', 'type', 'transferred', 'case', id)
+return {'ok'}
+"""
+
 
 @dataclass
 class Case:
@@ -133,6 +160,7 @@ class CaseStore:
         self.redis = redis
         self._open_or_join = redis.register_script(_OPEN_OR_JOIN)
         self._transition = redis.register_script(_TRANSITION)
+        self._transfer = redis.register_script(_TRANSFER)
 
     async def open_or_join(self, user: str, channel: str, org: str, risk: Risk, category: str,
                            signals: list[str], now: float, actor: str = "bot") -> Opened:
@@ -190,5 +218,23 @@ class CaseStore:
             raise ValueError(f"disposition must be one of {', '.join(DISPOSITIONS)}")
         await self._move(case_id, "closed", staff, now, ("disposition", disposition))
 
-    async def record(self, case_id: str, actor: str, event: str, now: float) -> None:
-        await self.redis.xadd(keys.case_history(case_id), {"at": repr(now), "actor": actor, "event": event})
+    async def record(self, case_id: str, actor: str, event: str, now: float, **extra: str) -> None:
+        await self.redis.xadd(keys.case_history(case_id), {"at": repr(now), "actor": actor, "event": event,
+                                                           **{k: str(v) for k, v in extra.items()}})
+
+    async def transfer_to_staff(self, case_id: str, actor: str, to: str, now: float,
+                                as_supervisor: bool = False) -> None:
+        """Hand a claimed case to a colleague (its owner may; a supervisor may for anyone)."""
+        await self._run_transfer(case_id, "staff", actor, to, now, as_supervisor)
+
+    async def transfer_to_org(self, case_id: str, actor: str, org: str, now: float,
+                              as_supervisor: bool = False) -> None:
+        """Move a case to another organisation's team: it becomes unclaimed there and is paged anew."""
+        await self._run_transfer(case_id, "org", actor, org, now, as_supervisor)
+
+    async def _run_transfer(self, case_id, kind, actor, to, now, as_supervisor) -> None:
+        result = await self._transfer(keys=[keys.CASE_EVENTS],
+                                      args=[keys.PREFIX, case_id, kind, actor, to, repr(now), "1" if as_supervisor else "0"])
+        status = result[0].decode() if isinstance(result[0], bytes) else result[0]
+        if status != "ok":
+            raise TransitionRefused(f"case {case_id} is {status}; cannot transfer")

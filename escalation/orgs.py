@@ -21,6 +21,8 @@ class Org:
     parent: str | None
     hotlines: tuple[Hotline, ...]
     emergency: str
+    level: str = ""                       # 市 / 区 / 县 / 基层 / 企业
+    service_hours: tuple[tuple[str, str], ...] = ()   # (day type, "HH:MM-HH:MM,…"); see roster.py
 
 
 class Orgs:
@@ -38,12 +40,31 @@ class Orgs:
             orgs[oid] = Org(
                 id=oid, name=o.get("name", oid), parent=o.get("parent"),
                 hotlines=tuple(Hotline(h["name"], str(h["number"]), h.get("hours", "")) for h in o.get("hotlines") or ()),
-                emergency=str(o.get("emergency", "110 / 120")),
+                emergency=str(o.get("emergency", "110 / 120")), level=str(o.get("level") or ""),
+                service_hours=tuple((str(k), str(v)) for k, v in (o.get("service_hours") or {}).items()),
             )
+        for o in orgs.values():
+            if o.parent is not None and o.parent not in orgs:
+                raise ValueError(f"organisation `{o.id}` has unknown parent `{o.parent}`")
         return cls(doc.get("default"), orgs)
 
     def get(self, org_id: str | None) -> Org:
         return self.orgs.get(org_id or self.default) or self.orgs[self.default]
+
+    def known(self, org_id: str | None) -> bool:
+        return bool(org_id) and org_id in self.orgs
+
+    def chain(self, org_id: str | None) -> list[Org]:
+        """The organisation and its ancestors, nearest first (cycles cut)."""
+        out: list[Org] = []
+        org: Org | None = self.get(org_id)
+        while org is not None and org not in out:
+            out.append(org)
+            org = self.orgs.get(org.parent) if org.parent else None
+        return out
+
+    def name(self, org_id: str | None) -> str:
+        return self.orgs[org_id].name if org_id in self.orgs else str(org_id or "")
 
     def hotlines(self, org_id: str | None) -> tuple[Hotline, ...]:
         """The org's own numbers, else the nearest ancestor's."""
