@@ -59,7 +59,7 @@ def build_runtime(settings: Settings, redis_url: str, rasa_url: str | None, cloc
     clock = clock or SystemClock()
     redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
     sealer = Sealer(settings.data_key.get_secret_value())
-    sessions = SessionStore(redis, settings.session_ttl_s)
+    sessions = SessionStore(redis, settings.session_ttl_s, sealer)
     transcript = Transcript(redis, sealer)
     cases = CaseStore(redis)
     flows = FlowRegistry(settings.flows_dir)

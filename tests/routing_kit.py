@@ -48,7 +48,7 @@ class Conversation:
 def make_router(redis, parser=None, clock=None, flows_dir=None) -> Router:
     sealer = Sealer(Sealer.new_key())
     return Router(RouterDeps(
-        sessions=SessionStore(redis, 3600), transcript=Transcript(redis, sealer), cases=CaseStore(redis),
+        sessions=SessionStore(redis, 3600, sealer), transcript=Transcript(redis, sealer), cases=CaseStore(redis),
         flows=FlowRegistry(flows_dir or ROOT / "flows" / "content"),
         orgs=Orgs.load(ROOT / "config" / "organisations.yaml"),
         assess=default_assessor().assess, nlu=parser, clock=clock or FakeClock(),

@@ -154,9 +154,10 @@ async def test_booking_is_stored_with_the_phone_sealed_and_kept_out_of_the_sessi
     await conv.say("打电话给我")
     assert "phone" not in (await router.d.sessions.load(conv.user)).vars
     await conv.say("13812345678")
-    raw = await aredis.get(keys.session(conv.user))
-    assert b"13812345678" in raw   # only while the booking flow waits for confirmation
+    assert (await router.d.sessions.load(conv.user)).vars["phone"] == "13812345678"  # only until confirmed
+    assert b"13812345678" not in await aredis.get(keys.session(conv.user))            # and sealed meanwhile
     await conv.say("确认预约")
+    assert "phone" not in (await router.d.sessions.load(conv.user)).vars
     assert b"13812345678" not in await aredis.get(keys.session(conv.user))
     [booking] = await router.userdata.bookings()
     assert booking.slot_label == slot_label and booking.phone == "13812345678" and booking.contact == "phone"

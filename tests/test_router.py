@@ -133,3 +133,14 @@ async def test_oversized_message_is_still_assessed_in_full(aredis):
     conv = await consented(router)
     replies = await conv.say("今天的工作情况是这样的。" * 300 + "我想自杀")
     assert replies[0].kind == "safety"
+
+
+async def test_session_state_is_sealed_at_rest(aredis):
+    router = make_router(aredis)
+    conv = await consented(router)
+    session = await router.d.sessions.load(conv.user)
+    session.vars["phone"] = "13812345678"
+    await router.d.sessions.save(conv.user, session)
+    raw = await aredis.get(keys.session(conv.user))
+    assert b"13812345678" not in raw and b"consent" not in raw
+    assert (await router.d.sessions.load(conv.user)).vars["phone"] == "13812345678"
