@@ -130,10 +130,11 @@ class Router:
             replies_kept = []   # the user's data was just deleted: keep nothing of this turn
         else:
             replies_kept = replies
-        for r in replies_kept:
-            await d.transcript.append(msg.user, "safety" if r.kind == "safety" else "bot", r.text, d.clock.now(),
-                                      options=json.dumps(r.to_dict()["options"], ensure_ascii=False) if r.options else "",
-                                      retention_s=retention)
+        now = d.clock.now()
+        await d.transcript.append_many(msg.user, [
+            ("safety" if r.kind == "safety" else "bot", r.text, now, "",
+             json.dumps(r.to_dict()["options"], ensure_ascii=False) if r.options else "")
+            for r in replies_kept], retention_s=retention)
         await d.sessions.save(msg.user, session)
         return replies
 

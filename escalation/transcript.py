@@ -31,15 +31,23 @@ class Transcript:
 
     async def append(self, user: str, role: str, text: str, at: float, risk: str = "", options: str = "",
                      retention_s: int = RETENTION_S) -> str:
+        return (await self.append_many(user, [(role, text, at, risk, options)], retention_s))[0]
+
+    async def append_many(self, user: str, items: list[tuple[str, str, float, str, str]],
+                          retention_s: int = RETENTION_S) -> list[str]:
+        """Append (role, text, at, risk, options) entries in one round trip; return their ids."""
+        if not items:
+            return []
         key = keys.transcript(user)
-        fields = {"role": role, "text": self.sealer.seal(text), "at": repr(at), "risk": risk}
-        if options:
-            fields["options"] = options
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(key, fields, maxlen=MAX_ENTRIES, approximate=True)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for role, text, at, risk, options in items:
+                fields = {"role": role, "text": self.sealer.seal(text), "at": repr(at), "risk": risk}
+                if options:
+                    fields["options"] = options
+                pipe.xadd(key, fields, maxlen=MAX_ENTRIES, approximate=True)
             pipe.expire(key, retention_s)
-            entry_id, _ = await pipe.execute()
-        return entry_id.decode()
+            results = await pipe.execute()
+        return [r.decode() for r in results[:-1]]
 
     async def read(self, user: str, after: str = "-", count: int = 500) -> list[Entry]:
         start = "-" if after in ("", "-", "0") else f"({after}"
