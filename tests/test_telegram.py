@@ -9,7 +9,6 @@ import redis as sync_redis
 from bot.runtime import build_runtime
 from core import keys
 from core.pseudonym import pseudonym
-from tests.fakes.flows import loadable_flows_dir
 from tests.fakes.server import wait_until
 from tests.fakes.settings import with_settings
 from tests.fakes.staff import case_history, staff_reply, undelivered
@@ -32,7 +31,7 @@ def tg_api():
 def tg_settings(settings, api, **extra):
     values = dict(telegram_token=api.token, telegram_secret_token=SECRET, telegram_api_base=api.base_url,
                   telegram_staff_chat_id=STAFF_CHAT, telegram_staff={str(STAFF_TG_USER): "duty1"},
-                  outbox_retry_s=0.3, flows_dir=loadable_flows_dir(settings.data_dir))
+                  outbox_retry_s=0.3)
     values.update(extra)
     return with_settings(settings, **values)
 

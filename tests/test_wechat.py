@@ -16,11 +16,10 @@ import redis as sync_redis
 
 from core import keys
 from core.pseudonym import pseudonym
-from tests.fakes.server import wait_until
 from tests.fakes.wechat_api import FakeWeChatAPI
 from tests.fakes.wechat_client import WeChatSender, message_xml, sign
 from tests.live import LiveServer
-from tests.fakes.flows import choose, loadable_flows_dir
+from tests.fakes.flows import choose
 from tests.fakes.settings import with_settings
 
 TOKEN = "xinyiWechatToken123"
@@ -39,7 +38,7 @@ def wechat_api():
 
 def wechat_settings(settings, api, safe=True, **extra):
     values = dict(wechat_token=TOKEN, wechat_appid=APPID, wechat_secret=api.secret, wechat_api_base=api.base_url,
-                  outbox_retry_s=0.3, flows_dir=loadable_flows_dir(settings.data_dir))
+                  outbox_retry_s=0.3)
     if safe:
         values["wechat_aes_key"] = aes_key()
     values.update(extra)
@@ -177,7 +176,7 @@ def test_subscribe_with_an_org_qr_code_and_unsubscribe_ends_the_session(live, cl
     assert "同意" in welcome
     user = pseudonym(live.settings.id_secret.get_secret_value(), "wechat", who)
     r = sync_redis.Redis.from_url(clean_redis)
-    assert b"haidian" in r.get(keys.session(user))
+    assert "haidian" in live.runtime.sealer.open(r.get(keys.session(user)).decode())  # sessions are sealed
     assert sender.reply_text(sender.send(who, "event", Event="unsubscribe")) is None
     assert r.get(keys.session(user)) is None
     assert r.hget(keys.user_profile(user), "state") == b"unsubscribed"

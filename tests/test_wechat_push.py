@@ -11,7 +11,7 @@ from bot.channels.wechat_api import WeChatAPI, WeChatAPIError
 from core import keys
 from core.pseudonym import pseudonym
 from tests.fakes.server import wait_until
-from tests.fakes.staff import case_history, staff_reply, undelivered
+from tests.fakes.staff import staff_reply, undelivered
 from tests.fakes.wechat_client import WeChatSender, message_xml
 from tests.live import LiveServer
 from tests.test_wechat import APPID, TOKEN, onboard, open_cases, openid, wechat_settings, wechat_api  # noqa: F401

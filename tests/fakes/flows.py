@@ -1,31 +1,7 @@
-"""The flows folder for channel tests: the working tree's when it loads, else the last committed
-one (content editors work on flows/content concurrently; channel tests must not depend on a
-half-edited file). Tests only rely on texts that both share."""
+"""Reading numbered options the way an employee on WeChat does."""
 from __future__ import annotations
 
 import re
-import subprocess
-from pathlib import Path
-
-from bot.settings import ROOT
-
-
-def loadable_flows_dir(tmp: Path) -> Path:
-    from flows.loader import FlowLoadError, load_flows
-    live = ROOT / "flows" / "content"
-    try:
-        load_flows(live)
-        return live
-    except FlowLoadError:
-        pass
-    out = tmp / "flows-head"
-    out.mkdir(exist_ok=True)
-    names = subprocess.run(["git", "ls-tree", "--name-only", "HEAD", "flows/content/"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split()
-    for name in names:
-        blob = subprocess.run(["git", "show", f"HEAD:{name}"], cwd=ROOT, capture_output=True, check=True).stdout
-        (out / Path(name).name).write_bytes(blob)
-    return out
 
 
 def choose(reply: str, label_part: str) -> str:
