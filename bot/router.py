@@ -13,6 +13,7 @@ from datetime import datetime
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Protocol
 
+from bot.addresses import AddressBook
 from bot.messages import Inbound, Option, Outbound
 from bot.services import CHINA, Services
 from bot.sessions import Session, SessionStore
@@ -78,6 +79,7 @@ class Router:
         self.d = deps
         redis, sealer = deps.transcript.redis, deps.transcript.sealer
         self.userdata = deps.userdata or UserData(redis, sealer)
+        self.addresses = AddressBook(redis, sealer)
         self.followups = deps.followups or FollowUps(redis, sealer, deps.transcript, deps.clock)
         self.services = deps.services or Services(ROOT / "config" / "services.yaml", deps.orgs)
         self.observer: Callable[[str, Turn], None] | None = None   # tests: see every turn the engine makes
@@ -281,7 +283,8 @@ class Router:
         if fid:
             await self.followups.cancel(fid)
         if await self.d.cases.open_case_of(user) is None:   # an open case still needs its conversation
-            await self.d.transcript.delete(user)
+            await self.d.transcript.delete(user)             # and its delivery address
+            await self.addresses.forget(user)
         session.consent, session.flow, session.greeted = None, None, False
         session.vars = {"_forgotten": True}
         log.info("user data deleted on request user=%s", user)

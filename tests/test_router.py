@@ -144,3 +144,16 @@ async def test_session_state_is_sealed_at_rest(aredis):
     raw = await aredis.get(keys.session(conv.user))
     assert b"13812345678" not in raw and b"consent" not in raw
     assert (await router.d.sessions.load(conv.user)).vars["phone"] == "13812345678"
+
+
+async def test_delete_my_data_forgets_the_delivery_address_too(aredis):
+    from bot.addresses import AddressBook
+    router = make_router(aredis)
+    conv = await consented(router)
+    await AddressBook(aredis, router.d.transcript.sealer).remember(conv.user, "wechat", {"openid": "o-1"}, 1.0)
+    await conv.say("删除我的数据")
+    await conv.say("删除我的数据")
+    await conv.say("确定删除")
+    assert "已经删除" in conv.text
+    assert await aredis.exists(keys.user_profile(conv.user)) == 0
+    assert await aredis.exists(keys.transcript(conv.user)) == 0
