@@ -1,7 +1,7 @@
 """Assess latency: µs per message p50/p99 and messages/s over a realistic mix.
 
 Mix: ~85 % benign union-employee messages, ~10 % distress/hyperbole, ~5 % crisis.
-Compares the full path (normalise + prefilter + spaCy layer) with the prefilter /
+Compares the learned raise-only model (nlu/crisis_model.py) on and off, and the full path (normalise + prefilter + spaCy layer) with the prefilter /
 substring layer only (Assessor(use_spacy=False)). Run: python bench/bench_assess.py
 """
 from __future__ import annotations
@@ -54,9 +54,14 @@ def main() -> int:
     msgs = mix(20000)
     full, sub = Assessor(use_spacy=True), Assessor(use_spacy=False)
     crisis_only = [m for m in msgs if m in CRISIS or m in DISTRESS] or CRISIS
+    with_model, without = Assessor(use_spacy=True, model=True), Assessor(use_spacy=True, model=False)
     rows = [("prefilter + spaCy (mix)", bench(full, msgs)), ("prefilter only (mix)", bench(sub, msgs)),
             ("prefilter + spaCy (flagged msgs)", bench(full, crisis_only * 10)),
-            ("prefilter only (flagged msgs)", bench(sub, crisis_only * 10))]
+            ("prefilter only (flagged msgs)", bench(sub, crisis_only * 10)),
+            ("rules + learned model (mix)", bench(with_model, msgs)),
+            ("rules, no model (mix)", bench(without, msgs)),
+            ("rules + learned model (flagged)", bench(with_model, crisis_only * 10)),
+            ("rules, no model (flagged)", bench(without, crisis_only * 10))]
     for name, r in rows:
         print(f"{name:34s} p50 {r['p50']:7.1f} µs  p99 {r['p99']:7.1f} µs  mean {r['mean']:6.1f} µs  {r['msg_s']:9.0f} msg/s")
     print(f"ratio spaCy/prefilter-only p50 (mix): {rows[0][1]['p50'] / rows[1][1]['p50']:.2f}x, "

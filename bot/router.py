@@ -91,7 +91,7 @@ class Router:
         assessment = d.assess(msg.text) if msg.text else Assessment()
         text = (msg.text or "")[: d.max_chars]
         session = await d.sessions.load(msg.user)
-        if msg.org and not session.org:
+        if msg.org and not session.org and msg.org in d.orgs.orgs:  # an unknown id from a link is ignored
             session.org = msg.org
         org = session.org or d.orgs.default
         retention = RETENTION_S if session.consent else UNCONSENTED_RETENTION_S

@@ -116,12 +116,9 @@ class WeComRobotNotifier:
 
     async def notify(self, page: Page) -> None:
         body = {"msgtype": "markdown", "markdown": {"content": _markdown(page)}}
-        client = self._client or httpx.AsyncClient(timeout=self.timeout_s, trust_env=False)
-        try:
-            resp = await client.post(self.url, json=body)
-        finally:
-            if self._client is None:
-                await client.aclose()
+        if self._client is None:  # one client (connection pool, TLS context) for every page
+            self._client = httpx.AsyncClient(timeout=self.timeout_s, trust_env=False)
+        resp = await self._client.post(self.url, json=body)
         if resp.status_code != 200:
             raise RuntimeError(f"wecom webhook answered HTTP {resp.status_code}")
         try:
@@ -207,10 +204,11 @@ class Dispatcher:
 
     async def _failed(self, d: Delivery, exc: Exception) -> None:
         now = self.clock.now()
-        reason = f"{type(exc).__name__}: {str(exc)[:120]}" if isinstance(exc, RuntimeError) else type(exc).__name__
+        # A page holds no message text, so a channel's error cannot leak any; keep it short anyway.
+        reason = f"{type(exc).__name__}: {str(exc)[:120]}".rstrip(": ")
         gave_up = d.attempt > len(self.backoff_s)
         log.error("paging channel %s failed case=%s tier=%s attempt=%d%s: %s", d.channel, d.page.case_id,
-                  d.page.tier, d.attempt, " (giving up)" if gave_up else "", type(exc).__name__)
+                  d.page.tier, d.attempt, " (giving up)" if gave_up else "", reason)
         if self.metrics:
             self.metrics.paging_failures.labels(d.channel).inc()
             if gave_up:

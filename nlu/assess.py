@@ -1,4 +1,8 @@
-"""In-process crisis assessment: normalise → prefilter → spaCy rule layer.
+"""In-process crisis assessment: normalise → prefilter → spaCy rule layer → learned signal.
+
+The learned signal (nlu/crisis_model.py, a char n-gram logistic regression committed as
+data in nlu/model/) may only RAISE the rules' level; ``Assessor(model=True|False|None)``
+switches it (None: as the model file's CV-decided ``enabled_by_default`` says — off now).
 
 Never does network I/O and never logs message text. Build an ``Assessor`` once
 (``default_assessor()``) and call ``assess(text)``; it returns an
@@ -35,6 +39,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from nlu.crisis_model import MODEL_PATH, CrisisModel
 from nlu.lexicon_load import LEXICON_DIR, Entry, Lexicon, load
 from nlu.normalize import Normalizer
 from nlu.risk import Assessment, Risk
@@ -98,7 +103,7 @@ class _Scanner:
 
 class Assessor:
     def __init__(self, lexicon: Lexicon | None = None, *, use_spacy: bool = True,
-                 lexicon_dir: Path | str = LEXICON_DIR):
+                 lexicon_dir: Path | str = LEXICON_DIR, model: "bool | None | Path | str | CrisisModel" = None):
         self.lexicon = lexicon if lexicon is not None else load(lexicon_dir)
         self.normalize = Normalizer(self.lexicon)
         entries = self.lexicon.entries
@@ -114,6 +119,19 @@ class Assessor:
         self._entry_by_key: dict[str, Entry] = {}
         if use_spacy:
             self._build_spacy(entries)
+        # learned raise-only signal (nlu/crisis_model.py): model=True on, False rules only,
+        # None as the committed model file says (enabled_by_default, decided by its CV)
+        if model is None:
+            model = CrisisModel.load(MODEL_PATH) if MODEL_PATH.exists() else None
+            if model is not None and not model.enabled_by_default:
+                model = None
+        elif model is True:
+            model = CrisisModel.load(MODEL_PATH) if MODEL_PATH.exists() else None
+        elif model is False:
+            model = None
+        elif isinstance(model, (str, Path)):
+            model = CrisisModel.load(model)
+        self.model: CrisisModel | None = model
 
     # ---- spaCy layer -------------------------------------------------------------
     def _build_spacy(self, entries: list[Entry]) -> None:
@@ -166,7 +184,14 @@ class Assessor:
 
     def assess(self, text: str) -> Assessment:
         norm = self.normalize(text or "")
-        if not norm or not self.prefilter(norm):
+        if not norm:
+            return _NONE
+        rules = self.assess_rules(norm)
+        return rules if self.model is None else self.model.raise_(rules, norm)
+
+    def assess_rules(self, norm: str) -> Assessment:
+        """The rule layer alone, on already normalised text."""
+        if not self.prefilter(norm):
             return _NONE
         hits = set(self._all.scan(norm))
         hits.update(self._pattern_hits(norm))
@@ -340,7 +365,7 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
 
 @lru_cache(maxsize=1)
 def default_assessor() -> Assessor:
-    """The process-wide assessor (lexicons loaded once, spaCy layer on)."""
+    """The process-wide assessor (lexicons loaded once, spaCy layer on, learned model as its file says)."""
     return Assessor()
 
 

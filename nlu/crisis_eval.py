@@ -186,7 +186,7 @@ def _fmt(m: dict) -> str:
 
 
 def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bool = True,
-            show_aside_misses: bool = False) -> dict[str, Report]:
+            show_aside_misses: bool = False, suffix: str = "") -> dict[str, Report]:
     sets: dict[str, list[Item]] = {}
     if psy_path is not None and Path(psy_path).exists():
         sets["psysuicide-dev"] = psy_items(psy_path, "dev")
@@ -200,7 +200,7 @@ def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bo
         for name, rep in reports.items():
             if name == "psysuicide-aside" and not show_aside_misses:
                 continue  # never look at the aside part's individual misses
-            with (MISSES_DIR / f"{name}.misses.jsonl").open("w", encoding="utf-8") as f:
+            with (MISSES_DIR / f"{name}{suffix}.misses.jsonl").open("w", encoding="utf-8") as f:
                 for m in rep.misses:
                     f.write(json.dumps(m, ensure_ascii=False) + "\n")
     return reports
@@ -211,22 +211,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--psysuicide", default=str(PSY_DEFAULT), help="path to PsySUICIDE valid.json")
     ap.add_argument("--no-spacy", action="store_true", help="prefilter/substring layer only")
     ap.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    ap.add_argument("--model", choices=("both", "on", "off"), default="both",
+                    help="learned raise-only signal (nlu/crisis_model.py): report with it, without it, or both")
     args = ap.parse_args(argv)
-    from nlu.assess import Assessor, default_assessor
-    assessor = Assessor(use_spacy=False) if args.no_spacy else default_assessor()
-    reports = run_all(Path(args.psysuicide), assessor)
-    out = {}
-    for name, rep in reports.items():
-        out[name] = {"all": rep.overall.metrics(),
-                     **{g: c.metrics() for g, c in sorted(rep.groups.items())}}
+    from nlu.assess import Assessor
+    use_spacy = not args.no_spacy
+    modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.model]
+    out: dict = {}
+    for with_model in modes:
+        assessor = Assessor(use_spacy=use_spacy, model=with_model)
+        if with_model and assessor.model is None:
+            print("no model file (nlu/model/crisis_ngram_lr.json): rules only", file=sys.stderr)
+        label = "rules+model" if with_model else "rules"
+        reports = run_all(Path(args.psysuicide), assessor, suffix="" if with_model else ".rules")
+        out[label] = {name: {"all": rep.overall.metrics(), **{g: c.metrics() for g, c in sorted(rep.groups.items())}}
+                      for name, rep in reports.items()}
+        if args.json:
+            continue
+        print(f"######## {label}")
+        for name, rep in reports.items():
+            print(f"== {name} [{label}]: {_fmt(rep.overall.metrics())}")
+            for g, c in sorted(rep.groups.items()):
+                print(f"   {g:28s} {_fmt(c.metrics())}")
     if args.json:
-        print(json.dumps(out, ensure_ascii=False, indent=1))
+        print(json.dumps(out if len(modes) > 1 else next(iter(out.values())), ensure_ascii=False, indent=1))
         return 0
-    for name, rep in reports.items():
-        print(f"== {name}: {_fmt(rep.overall.metrics())}")
-        for g, c in sorted(rep.groups.items()):
-            print(f"   {g:28s} {_fmt(c.metrics())}")
-    print(f"misses (text, sensitive) written to {MISSES_DIR}/ (aside part: none written)")
+    print(f"misses (text, sensitive) written to {MISSES_DIR}/ (*.rules.* without the model; aside part: none written)")
     return 0
 
 

@@ -26,6 +26,11 @@ def real_roster() -> Roster:
     return Roster.load(ROSTER_FILE, Orgs.load(ORGS_FILE))
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # a burst of pages must not be refused by the fake itself
+    daemon_threads = True
+
+
 class FakeWeCom:
     """A local stand-in for https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…
 
@@ -61,7 +66,7 @@ class FakeWeCom:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key=test-key"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

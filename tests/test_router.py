@@ -157,3 +157,16 @@ async def test_delete_my_data_forgets_the_delivery_address_too(aredis):
     assert "已经删除" in conv.text
     assert await aredis.exists(keys.user_profile(conv.user)) == 0
     assert await aredis.exists(keys.transcript(conv.user)) == 0
+
+
+async def test_organisation_from_the_entry_link_is_kept_and_unknown_ones_ignored(aredis):
+    from bot.messages import Inbound
+    router = make_router(aredis)
+    known = next(o for o in router.d.orgs.orgs if o != router.d.orgs.default)
+    await router.handle(Inbound(channel="web", user="u-known", text="你好", org=known))
+    await router.handle(Inbound(channel="web", user="u-bogus", text="你好", org="no-such-org"))
+    assert (await router.d.sessions.load("u-known")).org == known
+    assert (await router.d.sessions.load("u-bogus")).org is None
+    await router.handle(Inbound(channel="web", user="u-bogus", text="我想自杀", org="no-such-org"))
+    case = await CaseStore(aredis).open_case_of("u-bogus")
+    assert case.org == router.d.orgs.default

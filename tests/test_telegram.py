@@ -179,6 +179,16 @@ def test_crisis_gets_the_safety_reply_one_case_and_the_staff_reply(live, clean_r
     assert len(msgs) == before + 1                  # the duplicates produced no extra replies
 
 
+def test_the_running_pager_pages_the_staff_group_without_message_text(live, clean_redis, tg_api):
+    tg, chat = live.tg, 5204
+    onboard(tg, chat)
+    tg.say(chat, "今晚就从楼顶跳下去")
+    [case_id] = open_cases(clean_redis)
+    [note] = wait_until(lambda: [m for m in tg_api.messages_to(STAFF_CHAT) if case_id in m["text"]], timeout=5)
+    assert "紧急" in note["text"] and "/console/case/" in note["text"]
+    assert "楼顶" not in note["text"] and str(chat) not in note["text"]
+
+
 def test_a_retried_update_is_processed_once(live, clean_redis):
     tg, chat = live.tg, 5202
     onboard(tg, chat)

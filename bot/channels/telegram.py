@@ -87,6 +87,11 @@ class TelegramChannel:
     def bot(self):
         return self.app.bot
 
+    def staff_notifier(self):
+        """The staff group as a paging channel (the app hands it to escalation), if one is set."""
+        from bot.channels.telegram_staff import TelegramStaffNotifier
+        return TelegramStaffNotifier(self) if self.staff_chat_id is not None else None
+
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         """Initialise PTB (getMe) in the background, retrying: Telegram being away must not stop the app."""
