@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.addresses import AddressBook
 from bot.router import Router, RouterDeps
@@ -53,11 +53,16 @@ class Runtime:
 
     async def close(self) -> None:
         await self.redis.aclose()
+        await self.redis.connection_pool.disconnect()  # a pool we passed in is not closed by aclose()
 
 
 def build_runtime(settings: Settings, redis_url: str, rasa_url: str | None, clock=None) -> Runtime:
     clock = clock or SystemClock()
-    redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
+    # A blocking pool: under a burst, a request waits briefly for a free connection instead of
+    # failing with MaxConnectionsError (seen at 100 simultaneous crises with the default pool).
+    pool = BlockingConnectionPool.from_url(redis_url, max_connections=256, timeout=5, socket_timeout=5,
+                                           socket_connect_timeout=2, health_check_interval=30)
+    redis = Redis(connection_pool=pool)
     sealer = Sealer(settings.data_key.get_secret_value())
     sessions = SessionStore(redis, settings.session_ttl_s, sealer)
     transcript = Transcript(redis, sealer)

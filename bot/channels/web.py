@@ -63,8 +63,8 @@ def web_chat_routes(runtime) -> APIRouter:
                       value=body.value)
         try:
             replies = await runtime.router.handle(msg)
-        except RedisError:
-            log.error("redis unavailable while handling web message user=%s", user)
+        except RedisError as exc:
+            log.error("redis unavailable while handling web message user=%s error=%s", user, type(exc).__name__)
             return with_cookie(degraded_reply(runtime, msg), new)
         return with_cookie(JSONResponse({"replies": [r.to_dict() for r in replies]}), new)
 
