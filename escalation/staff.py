@@ -24,15 +24,19 @@ class Staff:
     org: str
 
 
+def account_fields(password: str, name: str, role: str, org: str) -> dict[str, str]:
+    """What an account is stored as: never the password, only its argon2 hash."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    return {"hash": _hasher.hash(password), "name": name, "role": role, "org": org}
+
+
 class StaffStore:
     def __init__(self, redis: Redis):
         self.redis = redis
 
     async def create(self, username: str, password: str, name: str, role: str = "staff", org: str = "") -> Staff:
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {ROLES}")
-        await self.redis.hset(keys.staff(username), mapping={
-            "hash": _hasher.hash(password), "name": name, "role": role, "org": org})
+        await self.redis.hset(keys.staff(username), mapping=account_fields(password, name, role, org))
         await self.redis.sadd(keys.STAFF_INDEX, username)
         return Staff(username, name, role, org)
 

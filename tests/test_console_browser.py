@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.live import LiveServer
-from tests.test_e2e_web import create_staff
+from tests.fakes.staff import create_staff
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -17,7 +17,7 @@ from escalation.transcript import Transcript
 from nlu.risk import Risk
 from tests.escalation_kit import FakeWeCom, at
 from tests.live import LiveServer
-from tests.test_e2e_web import create_staff
+from tests.fakes.staff import create_staff
 
 PW = "a long test password"
 STAFF = {"dch_duty": ("staff", "dongcheng_hospital"), "dch_backup": ("staff", "dongcheng_hospital"),

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.live import LiveServer
 from tests.test_console_browser import browser  # noqa: F401  (the shared Chromium fixture)
-from tests.test_e2e_web import create_staff
+from tests.fakes.staff import create_staff
 
 pytestmark = pytest.mark.browser
 PW = "a long test password"

@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 
+from tests.fakes.staff import create_staff
 from tests.live import LiveServer, free_port
 
 pytestmark = pytest.mark.rasa
@@ -29,15 +30,6 @@ def live(settings, clean_redis, rasa_url):
         yield server
 
 
-def create_staff(redis_url, username, password, org="city"):
-    import redis as sync_redis
-    from argon2 import PasswordHasher
-    from core import keys
-    r = sync_redis.Redis.from_url(redis_url)
-    r.hset(keys.staff(username), mapping={"hash": PasswordHasher().hash(password), "name": username,
-                                          "role": "staff", "org": org})
-    r.sadd(keys.STAFF_INDEX, username)
-    r.close()
 
 
 def console(server, redis_url, username="duty1", password="correct horse battery"):

@@ -11,7 +11,7 @@ from core import keys
 from core.pseudonym import pseudonym
 from tests.fakes.server import wait_until
 from tests.fakes.settings import with_settings
-from tests.fakes.staff import case_history, staff_reply, undelivered
+from tests.fakes.staff import case_history, open_cases, staff_reply, undelivered
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.telegram_client import (TelegramSender, button, button_values, callback_update, message_update,
                                          private_chat)
@@ -50,12 +50,6 @@ def live(settings, clean_redis, tg_api):
     server.__exit__(None, None, None)
 
 
-def open_cases(redis_url):
-    r = sync_redis.Redis.from_url(redis_url)
-    try:
-        return [i.decode() for i in r.zrange(keys.OPEN_CASES, 0, -1)]
-    finally:
-        r.close()
 
 
 def onboard(tg, chat, lang="zh-hans"):
@@ -240,7 +234,7 @@ def test_my_chat_member_kicked_marks_the_user_unreachable(live, clean_redis):
 async def test_staff_group_notification_and_claim_button(live, clean_redis, tg_api):
     from bot.channels.telegram import TelegramChannel
     from bot.channels.telegram_staff import TelegramStaffNotifier
-    from tests.test_e2e_web import create_staff
+    from tests.fakes.staff import create_staff
     tg, chat = live.tg, 5301
     await asyncio.to_thread(onboard, tg, chat)
     await asyncio.to_thread(tg.say, chat, "我想自杀")

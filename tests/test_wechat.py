@@ -18,6 +18,7 @@ from core import keys
 from core.pseudonym import pseudonym
 from tests.fakes.wechat_api import FakeWeChatAPI
 from tests.fakes.wechat_client import WeChatSender, message_xml, sign
+from tests.fakes.staff import open_cases
 from tests.live import LiveServer
 from tests.fakes.flows import choose
 from tests.fakes.settings import with_settings
@@ -75,12 +76,6 @@ def onboard(sender, who):
     return menu
 
 
-def open_cases(redis_url):
-    r = sync_redis.Redis.from_url(redis_url)
-    try:
-        return [i.decode() for i in r.zrange(keys.OPEN_CASES, 0, -1)]
-    finally:
-        r.close()
 
 
 # -- URL verification, signatures, freshness, hardening -------------------------------------
