@@ -52,7 +52,7 @@ def serve() -> None:
     if not settings.redis_url:
         raise SystemExit("xinyi serve needs REDIS_URL (use `xinyi run` for the embedded Redis)")
     uvicorn.run(create_app(build_runtime(settings, settings.redis_url, settings.rasa_url)),
-                host=settings.host, port=settings.port, log_level="warning")
+                host=settings.host, port=settings.port, log_level="warning", access_log=False)  # openids in URLs
 
 
 @app.command()

@@ -84,7 +84,8 @@ def run(host: str | None = None, port: int | None = None) -> None:
     else:
         print("\n  Log in with your staff account (add one with: ./xinyi staff add USERNAME)\n", flush=True)
     try:
-        uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="warning")
+        # no access log: WeChat puts the openid in the query string, and URLs carry case ids
+        uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="warning", access_log=False)
     finally:
         RUNTIME_FILE.unlink(missing_ok=True)
         if rasa_proc is not None:

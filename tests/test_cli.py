@@ -57,3 +57,16 @@ def test_terminal_chat_numbered_options_and_crisis(clean_redis, tmp_path: Path):
     assert "想从哪里开始" in out.stdout and "全国心理援助热线" in out.stdout
     assert "我已经在联系工会的值班心理辅导员" in out.stdout
     assert "tester" not in out.stderr
+
+
+def test_terminal_chat_completes_a_phq9_screening(clean_redis, tmp_path: Path):
+    from core.seal import Sealer
+    env = {"REDIS_URL": clean_redis, "XINYI_DATA_DIR": str(tmp_path), "XINYI_ID_SECRET": "t" * 32,
+           "XINYI_DATA_KEY": Sealer.new_key(), "XINYI_CONSOLE_SECRET": "c" * 32}
+    # consent; then "一半以上的天数" (2 points) to items 1–8 — PHQ-2 = 4 ≥ 3 goes on — and item 9 "完全不会"
+    answers = "1\n情绪自评\n" + "3\n" * 8 + "1\n"
+    out = run(["chat", "--as", "phq-tester"], answers, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "4. 几乎每天" in out.stdout                         # the questions as numbered lines
+    assert "16 分" in out.stdout and "中重度的情绪困扰" in out.stdout  # band 15–19
+    assert "我已经在联系" not in out.stdout                    # item 9 at 0: no escalation
