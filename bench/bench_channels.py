@@ -45,7 +45,6 @@ def serve(channel: str, rate_limit: bool, conn) -> None:
     import logging
     logging.disable(logging.WARNING)
     from core.embedded_redis import EmbeddedRedis
-    from tests.fakes.flows import loadable_flows_dir
     from tests.fakes.settings import with_settings
     from tests.fakes.telegram_api import FakeTelegramAPI
     from tests.fakes.wechat_api import FakeWeChatAPI
@@ -57,14 +56,12 @@ def serve(channel: str, rate_limit: bool, conn) -> None:
         fake = FakeWeChatAPI(APPID).start()
         aes = base64.b64encode(os.urandom(32)).decode()[:43]
         settings = with_settings(settings, wechat_token=TOKEN, wechat_aes_key=aes, wechat_appid=APPID,
-                                 wechat_secret=fake.secret, wechat_api_base=fake.base_url,
-                                 flows_dir=loadable_flows_dir(tmp))
+                                 wechat_secret=fake.secret, wechat_api_base=fake.base_url)
         extra = {"aes": aes}
     else:
         fake = FakeTelegramAPI().start()
         settings = with_settings(settings, telegram_token=fake.token, telegram_secret_token=SECRET,
-                                 telegram_api_base=fake.base_url, telegram_rate_limit=rate_limit,
-                                 flows_dir=loadable_flows_dir(tmp))
+                                 telegram_api_base=fake.base_url, telegram_rate_limit=rate_limit)
         extra = {}
     with LiveServer(settings, redis.url, None) as live:
         conn.send({"url": live.url, **extra})
