@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 
-from bot.channels.degraded import degraded_reply
+from bot.channels.common import degraded
 from bot.messages import Inbound
 from core.pseudonym import pseudonym
 
@@ -65,7 +65,10 @@ def web_chat_routes(runtime) -> APIRouter:
             replies = await runtime.router.handle(msg)
         except RedisError as exc:
             log.error("redis unavailable while handling web message user=%s error=%s", user, type(exc).__name__)
-            return with_cookie(degraded_reply(runtime, msg), new)
+            outs = degraded(runtime, msg)  # a crisis still gets the safety reply; the message is spooled
+            status = 200 if outs[0].kind == "safety" else 503
+            return with_cookie(JSONResponse({"replies": [o.to_dict() for o in outs], "degraded": True},
+                                            status_code=status), new)
         return with_cookie(JSONResponse({"replies": [r.to_dict() for r in replies]}), new)
 
     @api.get("/chat/api/messages")
