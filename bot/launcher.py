@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -35,17 +36,40 @@ def ensure_dotenv(path: Path = ROOT / ".env") -> bool:
     return True
 
 
-def start_rasa(settings, say) -> tuple[str, object | None]:
-    if settings.rasa_url:
-        return settings.rasa_url, None
-    from nlu import rasa_project
-    t = time.monotonic()
-    venv = rasa_project.venv_path()
-    model = rasa_project.ensure_trained(venv)
-    say(f"NLU model ready ({model.name}) in {time.monotonic() - t:.0f} s")
-    port = int(os.environ.get("XINYI_RASA_PORT", "5005"))
-    proc = rasa_project.start_server(venv, model, port=port)
-    return f"http://127.0.0.1:{port}", proc
+class LocalRasa:
+    """Rasa on loopback, prepared in the background: the bot serves at once and degrades to
+    menus, digits and keywords (and says so in /healthz) until the server answers. On a first
+    start this covers building the Rasa venv and training, minutes on a fresh machine."""
+
+    def __init__(self, say):
+        self.say = say
+        self.port = int(os.environ.get("XINYI_RASA_PORT", "5005"))
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+        self._stopping = threading.Event()
+
+    def start(self) -> "LocalRasa":
+        threading.Thread(target=self._prepare, name="rasa-prepare", daemon=True).start()
+        return self
+
+    def _prepare(self) -> None:
+        from nlu import rasa_project
+        t = time.monotonic()
+        try:
+            venv = rasa_project.venv_path()
+            model = rasa_project.ensure_trained(venv)
+            if self._stopping.is_set():
+                return
+            self.say(f"NLU model ready ({model.name}) after {time.monotonic() - t:.0f} s; starting the Rasa server")
+            self.proc = rasa_project.start_server(venv, model, port=self.port)
+        except Exception as exc:  # the bot keeps working without NLU
+            self.say(f"Rasa could not be started ({type(exc).__name__}: {exc}); "
+                     "the bot works from menus, digits and keywords — see var/rasa-*.log")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.proc is not None:
+            self.proc.terminate()
 
 
 def run(host: str | None = None, port: int | None = None) -> None:
@@ -60,8 +84,10 @@ def run(host: str | None = None, port: int | None = None) -> None:
         embedded = EmbeddedRedis(settings.data_dir / "redis").start()
         redis_url = embedded.url
         say(f"embedded Redis (AOF on) at {embedded.data_dir}")
-    rasa_url, rasa_proc = start_rasa(settings, say)
-    say(f"Rasa server starting at {rasa_url} (the bot answers menus and keywords until it is ready)")
+    local_rasa = None if settings.rasa_url else LocalRasa(say).start()
+    rasa_url = settings.rasa_url or local_rasa.url
+    say(f"Rasa at {rasa_url} (being prepared in the background; until it answers the bot works from "
+        "menus, digits and keywords)")
 
     import uvicorn
 
@@ -88,8 +114,8 @@ def run(host: str | None = None, port: int | None = None) -> None:
         uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="warning", access_log=False)
     finally:
         RUNTIME_FILE.unlink(missing_ok=True)
-        if rasa_proc is not None:
-            rasa_proc.terminate()
+        if local_rasa is not None:
+            local_rasa.stop()
         if embedded is not None:
             embedded.stop()
 
