@@ -56,7 +56,9 @@ class LocalRasa:
         from nlu import rasa_project
         t = time.monotonic()
         try:
-            venv = rasa_project.venv_path()
+            log = rasa_project.VAR_DIR / "rasa-venv.log"
+            self.say(f"preparing the Rasa venv (first time: a few minutes; progress in {log})")
+            venv = rasa_project.venv_path(progress_log=log)
             model = rasa_project.ensure_trained(venv)
             if self._stopping.is_set():
                 return

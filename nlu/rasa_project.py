@@ -14,6 +14,7 @@ Rasa lives in its own venv (scripts/rasa-venv.sh); this module only runs its
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -78,12 +79,17 @@ def model_path(root: Path = ROOT) -> Path:
     return MODELS_DIR / f"{fingerprint(root)[:16]}.tar.gz"
 
 
-def venv_path() -> Path:
-    """Build (once) the Rasa venv via scripts/rasa-venv.sh and return its path."""
-    out = subprocess.run(
-        ["bash", str(VENV_SCRIPT)], cwd=ROOT, check=True, text=True,
-        stdout=subprocess.PIPE, stderr=None,  # progress stays visible on stderr
-    ).stdout.strip().splitlines()
+def venv_path(progress_log: Path | None = None) -> Path:
+    """Build (once) the Rasa venv via scripts/rasa-venv.sh and return its path.
+
+    Progress goes to stderr, or to `progress_log` (e.g. when built in the background)."""
+    if progress_log:
+        progress_log.parent.mkdir(parents=True, exist_ok=True)
+    with open(progress_log, "ab") if progress_log else contextlib.nullcontext() as log_file:
+        out = subprocess.run(
+            ["bash", str(VENV_SCRIPT)], cwd=ROOT, check=True, text=True,
+            stdout=subprocess.PIPE, stderr=log_file,
+        ).stdout.strip().splitlines()
     if not out:
         raise RuntimeError("scripts/rasa-venv.sh printed no venv path")
     venv = Path(out[-1])
