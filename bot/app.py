@@ -18,32 +18,25 @@ from escalation.console.routes import console_routes
 log = logging.getLogger("xinyi.app")
 
 
-async def _background(runtime, stop: asyncio.Event) -> None:
-    """Paging, SLA timers, follow-ups and spool replay; all state is in Redis, so N copies can run."""
-    escalation = runtime.escalation
-    while not stop.is_set():
-        try:
-            if runtime.spool is not None:
-                await runtime.spool.replay(runtime.router.handle)
-            await escalation.run_once(block_ms=500)
-        except asyncio.CancelledError:
-            raise
-        except RedisError:
-            log.error("redis unavailable; background work retries in 1 s")
-            await asyncio.sleep(1)
-        except Exception:
-            log.exception("background loop error")
-            await asyncio.sleep(1)
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except asyncio.TimeoutError:
+        pass
+
+
+async def _replay_spool(runtime, stop: asyncio.Event, every_s: float = 1.0) -> None:
+    """Messages spooled while Redis was down go through the router once it answers (failures stay spooled)."""
+    while not stop.is_set() and runtime.spool is not None:
+        await runtime.spool.replay(runtime.router.handle)
+        await _pause(stop, every_s)
 
 
 async def _watch_nlu(runtime, stop: asyncio.Event, every_s: float = 5.0) -> None:
     """Keep /healthz honest about Rasa: probe it now and then, also when no message needs it."""
     while not stop.is_set() and runtime.nlu is not None:
         await runtime.nlu.probe()
-        try:
-            await asyncio.wait_for(stop.wait(), every_s)
-        except asyncio.TimeoutError:
-            pass
+        await _pause(stop, every_s)
 
 
 def create_app(runtime, background: bool = True) -> FastAPI:
@@ -52,7 +45,10 @@ def create_app(runtime, background: bool = True) -> FastAPI:
         stop = asyncio.Event()
         for channel in channels:
             await channel.start()
-        tasks = [asyncio.create_task(_background(runtime, stop)),
+        # paging, SLA timers and follow-ups (escalation), spool replay, Rasa probe, channel dispatchers;
+        # all state is in Redis, so N copies of the app can run these side by side
+        tasks = [asyncio.create_task(runtime.escalation.run_forever(stop)),
+                 asyncio.create_task(_replay_spool(runtime, stop)),
                  asyncio.create_task(run_dispatchers(runtime, channels, stop)),
                  asyncio.create_task(_watch_nlu(runtime, stop))] if background else []
         yield
