@@ -30,14 +30,12 @@ import xmltodict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import pct  # noqa: E402
+
 TOKEN, APPID, SECRET = "benchWechatToken", "wx_bench_appid", "bench-webhook-secret"
 MIX = ["最近压力很大，睡不着", "有没有心理热线", "2", "菜单", "今天天气怎么样", "老板天天骂人，好烦", "谢谢", "1",
        "我想找人聊聊", "0"]
 
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 # -- the child: Redis, fakes and the app --------------------------------------------------------
@@ -134,7 +132,7 @@ def run(channel: str, users: int, messages: int, rate_limit: bool = True) -> dic
     parent.send("done")
     sent = parent.recv()["sent"]
     proc.join(timeout=20)
-    return {"n": len(lat), "rate": len(lat) / elapsed, "p50": pct(lat, 50) * 1000, "p99": pct(lat, 99) * 1000,
+    return {"n": len(lat), "rate": len(lat) / elapsed, "p50": pct(lat, .50) * 1000, "p99": pct(lat, .99) * 1000,
             "errors": len(errors), "api_msgs": sent, "elapsed": elapsed}
 
 

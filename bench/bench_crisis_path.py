@@ -20,14 +20,12 @@ import redis as sync_redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import pct  # noqa: E402
+
 from core import keys  # noqa: E402
 from core.embedded_redis import EmbeddedRedis  # noqa: E402
 from tests.live import LiveServer, make_settings  # noqa: E402
 
-
-def pct(values, q):
-    v = sorted(values)
-    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
 
 
 async def employee(base: str, latencies: list[float]) -> None:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import pct  # noqa: E402
+
 from redis.asyncio import Redis  # noqa: E402
 
 from core import keys  # noqa: E402
@@ -34,10 +36,6 @@ from tests.escalation_kit import FakeWeCom  # noqa: E402
 ORGS = ["city", "dongcheng", "dongcheng_hospital", "dongcheng_street", "haidian", "haidian_tech", "yanqing",
         "yanqing_power"]
 
-
-def pct(values, q):
-    v = sorted(values)
-    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
 
 
 async def run(n: int, workers: int) -> None:

@@ -18,14 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import pct  # noqa: E402
+
 from nlu import intent_eval  # noqa: E402
 from nlu.cli import HELDOUT_SET, running_server  # noqa: E402
 from nlu.rasa_client import RasaClient  # noqa: E402
 
-
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
 async def run(url: str, clients: int, seconds: float, texts: list[str]) -> dict:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import pct  # noqa: E402
+
 from redis.asyncio import Redis  # noqa: E402
 
 from core.embedded_redis import EmbeddedRedis  # noqa: E402
@@ -24,10 +26,6 @@ from tests.routing_kit import Conversation, make_router  # noqa: E402
 FREE_TEXT = ["最近压力很大，睡不着", "有没有心理热线", "我想找人聊聊", "今天天气怎么样", "老板天天骂人，好烦",
              "想预约一次心理咨询", "我的数据会被谁看到", "想做个焦虑测评", "谢谢你", "中午吃什么好"]
 
-
-def pct(v, q):
-    v = sorted(v)
-    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
 
 
 async def measure(redis_url: str, parser, n: int) -> list[float]:

@@ -20,16 +20,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import pct  # noqa: E402
+
 from core.embedded_redis import EmbeddedRedis  # noqa: E402
 from tests.live import LiveServer, make_settings  # noqa: E402
 
 MIX = ["最近压力很大，睡不着", "有没有心理热线", "我想找人聊聊", "2", "菜单", "今天天气怎么样",
        "老板天天骂人，好烦", "谢谢", "1", "我想自杀"]
 
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 async def user(base: str, n: int, i: int, latencies: list[float], errors: list[int]) -> None:
@@ -49,8 +47,8 @@ async def load(base: str, users: int, messages: int) -> dict:
     t = time.perf_counter()
     await asyncio.gather(*(user(base, messages, i, latencies, errors) for i in range(users)))
     wall = time.perf_counter() - t
-    return {"msgs": len(latencies), "wall_s": wall, "rate": len(latencies) / wall, "p50": pct(latencies, 50),
-            "p99": pct(latencies, 99), "mean": statistics.mean(latencies), "errors": len(errors)}
+    return {"msgs": len(latencies), "wall_s": wall, "rate": len(latencies) / wall, "p50": pct(latencies, .50),
+            "p99": pct(latencies, .99), "mean": statistics.mean(latencies), "errors": len(errors)}
 
 
 def run_case(label: str, rasa_url: str | None, redis_url: str, users: int, messages: int) -> dict:
