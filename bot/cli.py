@@ -81,16 +81,25 @@ def assess(rasa_url: str = typer.Option(None, envvar="RASA_URL", help="fill `int
 @flows_app.command("check")
 def flows_check(folder: Path = typer.Argument(None, help="flows folder (default flows/content)")) -> None:
     """Check every flow file; errors as file:line:column; non-zero exit on errors."""
+    from bot.services import SERVICES_FILE, check_services
+    from bot.settings import Settings
+    from escalation.orgs import Orgs
     from flows.loader import FlowLoadError, load_flows
     folder = folder or ROOT / "flows" / "content"
+    errors: list[str] = []
     try:
         flows = load_flows(folder)
     except FlowLoadError as exc:
-        for err in exc.errors:
-            typer.echo(str(err), err=True)
-        typer.echo(f"{len(exc.errors)} error(s)", err=True)
+        flows, errors = {}, [str(e) for e in exc.errors]
+    services, orgs_file = SERVICES_FILE, Settings.model_fields["orgs_file"].default
+    if services.exists():   # the booking slots and service texts editors change beside the flows
+        errors += check_services(services, set(Orgs.load(orgs_file).orgs))
+    for err in errors:
+        typer.echo(err, err=True)
+    if errors:
+        typer.echo(f"{len(errors)} error(s)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"ok: {len(flows)} flows in {folder}")
+    typer.echo(f"ok: {len(flows)} flows in {folder}; {services.name} checked")
 
 
 @flows_app.command("test")

@@ -15,9 +15,8 @@ from typing import Awaitable, Callable, Protocol
 
 from bot.addresses import AddressBook
 from bot.messages import Inbound, Option, Outbound
-from bot.services import CHINA, Services
+from bot.services import CHINA, SERVICES_FILE, Services
 from bot.sessions import Session, SessionStore
-from bot.settings import ROOT
 from bot.userdata import UserData
 from core import keys
 from core.clock import SystemClock
@@ -81,7 +80,7 @@ class Router:
         self.userdata = deps.userdata or UserData(redis, sealer)
         self.addresses = AddressBook(redis, sealer)
         self.followups = deps.followups or FollowUps(redis, sealer, deps.transcript, deps.clock)
-        self.services = deps.services or Services(ROOT / "config" / "services.yaml", deps.orgs)
+        self.services = deps.services or Services(SERVICES_FILE, deps.orgs)
         self.observer: Callable[[str, Turn], None] | None = None   # tests: see every turn the engine makes
 
     async def handle(self, msg: Inbound) -> list[Outbound]:

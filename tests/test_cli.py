@@ -70,3 +70,17 @@ def test_terminal_chat_completes_a_phq9_screening(clean_redis, tmp_path: Path):
     assert "4. 几乎每天" in out.stdout                         # the questions as numbered lines
     assert "16 分" in out.stdout and "中重度的情绪困扰" in out.stdout  # band 15–19
     assert "我已经在联系" not in out.stdout                    # item 9 at 0: no escalation
+
+
+def test_flows_check_also_checks_the_booking_slots(tmp_path: Path):
+    from bot.services import check_services
+    bad = tmp_path / "services.yaml"
+    bad.write_text("default:\n  slots:\n    - {day: 8, time: \"14:00-15:00\"}\n    - {day: 2, time: \"15:00-14:00\"}\n"
+                   "organisations:\n  nowhere: {}\n", encoding="utf-8")
+    errors = check_services(bad, {"city"})
+    assert any(":3:" in e and "day" in e for e in errors)
+    assert any(":4:" in e and "time" in e for e in errors)
+    assert any(":6:" in e and "nowhere" in e for e in errors)
+    from escalation.orgs import Orgs
+    shipped = set(Orgs.load(ROOT / "config" / "organisations.yaml").orgs)
+    assert check_services(ROOT / "config" / "services.yaml", shipped) == []
