@@ -60,18 +60,12 @@ def main() -> None:
     n = ap.parse_args().n
     with tempfile.TemporaryDirectory() as d:
         redis = EmbeddedRedis(Path(d) / "redis").start()
-        venv = rasa_project.venv_path()
-        model = rasa_project.ensure_trained(venv)
-        port = rasa_project.free_port()
-        proc = rasa_project.start_server(venv, model, port=port)
         try:
-            rasa_project.wait_ready(f"http://127.0.0.1:{port}", 240, proc)
-            client = RasaClient(f"http://127.0.0.1:{port}", timeout_s=2.0)
-            without = asyncio.run(measure(redis.url, None, n))
-            with_rasa = asyncio.run(measure(redis.url, client, n))
-            parse = asyncio.run(parse_only(RasaClient(f"http://127.0.0.1:{port}", timeout_s=2.0), n))
+            with rasa_project.serving() as url:
+                without = asyncio.run(measure(redis.url, None, n))
+                with_rasa = asyncio.run(measure(redis.url, RasaClient(url, timeout_s=2.0), n))
+                parse = asyncio.run(parse_only(RasaClient(url, timeout_s=2.0), n))
         finally:
-            rasa_project.stop_server(proc)
             redis.stop()
     print(f"router, in process, real Redis, {n} free-text messages (sequential)")
     for label, v in (("no NLU (keywords)", without), ("with Rasa", with_rasa), ("Rasa parse alone", parse)):

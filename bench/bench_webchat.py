@@ -72,15 +72,8 @@ def main() -> None:
         without = run_case("without Rasa", None, redis.url, args.users, args.messages)
         if not args.no_rasa:
             from nlu import rasa_project
-            venv = rasa_project.venv_path()
-            model = rasa_project.ensure_trained(venv)
-            port = rasa_project.free_port()
-            proc = rasa_project.start_server(venv, model, port=port)
-            try:
-                rasa_project.wait_ready(f"http://127.0.0.1:{port}", 120, proc)
-                with_rasa = run_case("with Rasa", f"http://127.0.0.1:{port}", redis.url, args.users, args.messages)
-            finally:
-                rasa_project.stop_server(proc)
+            with rasa_project.serving() as url:
+                with_rasa = run_case("with Rasa", url, redis.url, args.users, args.messages)
             print(f"ratio with/without Rasa: throughput {with_rasa['rate'] / without['rate']:.2f}x, "
                   f"p50 {with_rasa['p50'] / without['p50']:.2f}x, p99 {with_rasa['p99'] / without['p99']:.2f}x")
         redis.stop()

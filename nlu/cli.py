@@ -70,20 +70,13 @@ def serve(port: int = typer.Option(5005, help="port to listen on"),
 @contextlib.contextmanager
 def running_server(url: Optional[str]) -> Iterator[str]:
     """Yield the URL of a ready server: `url` if given and up, else a fresh one."""
-    if url:
-        rasa_project.wait_ready(url, timeout_s=5)
-        yield url
-        return
-    venv, model, _, _ = _train()
-    port = rasa_project.free_port()
-    proc = rasa_project.start_server(venv, model, port=port)
-    started = f"http://127.0.0.1:{port}"
-    try:
-        secs = rasa_project.wait_ready(started, timeout_s=180, proc=proc)
-        _say(f"started Rasa on {started}, ready after {secs:.1f} s")
-        yield started
-    finally:
-        rasa_project.stop_server(proc)
+    if not url:
+        _train()  # says whether it trains, before the server start hides it
+    t0 = time.monotonic()
+    with rasa_project.serving(url, timeout_s=5 if url else 180) as ready:
+        if not url:
+            _say(f"started Rasa on {ready}, ready after {time.monotonic() - t0:.1f} s")
+        yield ready
 
 
 async def _parse_all(url: str, texts: list[str], concurrency: int = 8):

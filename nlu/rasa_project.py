@@ -195,6 +195,26 @@ def stop_server(proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
         proc.wait(5)
 
 
+@contextlib.contextmanager
+def serving(url: str | None = None, timeout_s: float = 240.0):
+    """Yield the URL of a ready Rasa server: `url` if given (waited for), else one started on a free
+    loopback port from the current model (built and trained if needed) and stopped afterwards."""
+    if url:
+        wait_ready(url, timeout_s=timeout_s)
+        yield url.rstrip("/")
+        return
+    venv = venv_path()
+    model = ensure_trained(venv)
+    port = free_port()
+    proc = start_server(venv, model, port=port)
+    started = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(started, timeout_s=timeout_s, proc=proc)
+        yield started
+    finally:
+        stop_server(proc)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     import socket
     with socket.socket() as s:

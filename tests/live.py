@@ -28,26 +28,50 @@ def make_settings(data_dir: Path, **overrides) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-class LiveServer:
-    def __init__(self, settings: Settings, redis_url: str, rasa_url: str | None, clock=None, background=True):
-        self.port = free_port()
-        self.settings = settings.model_copy(update={"port": self.port})
-        self.runtime = build_runtime(self.settings, redis_url, rasa_url, clock=clock)
-        config = uvicorn.Config(create_app(self.runtime, background=background), host="127.0.0.1",
-                                port=self.port, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://127.0.0.1:{self.port}"
+class ThreadServer:
+    """An ASGI app on a free loopback port, served by uvicorn in a thread."""
 
-    def __enter__(self) -> "LiveServer":
+    def __init__(self, app, lifespan: str = "off", port: int | None = None, start_timeout_s: float = 15.0):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.start_timeout_s = start_timeout_s
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan=lifespan, access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self):
         self.thread.start()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + self.start_timeout_s
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("web app did not start")
-            time.sleep(0.02)
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class LiveServer:
+    """The real Xinyi web app (background work included) on a loopback port."""
+
+    def __init__(self, settings: Settings, redis_url: str, rasa_url: str | None, clock=None, background=True):
+        self.port = free_port()  # the app's links use settings.port, so serve on the port the settings name
+        self.settings = settings.model_copy(update={"port": self.port})
+        self.runtime = build_runtime(self.settings, redis_url, rasa_url, clock=clock)
+        self._server = ThreadServer(create_app(self.runtime, background=background), lifespan="on", port=self.port)
+        self.url = self._server.url
+
+    def __enter__(self) -> "LiveServer":
+        self._server.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self._server.stop()

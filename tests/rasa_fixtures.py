@@ -27,17 +27,7 @@ def rasa_model(rasa_venv: Path) -> Path:
 @pytest.fixture(scope="session")
 def rasa_url(request: pytest.FixtureRequest) -> str:
     env_url = os.environ.get("RASA_URL")
-    if env_url:
-        rasa_project.wait_ready(env_url, timeout_s=30)
-        yield env_url.rstrip("/")
-        return
-    venv = request.getfixturevalue("rasa_venv")
-    model = request.getfixturevalue("rasa_model")
-    port = rasa_project.free_port()
-    proc = rasa_project.start_server(venv, model, port=port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        rasa_project.wait_ready(url, timeout_s=240, proc=proc)
+    if not env_url:
+        request.getfixturevalue("rasa_model")  # build venv + model through the shared fixtures
+    with rasa_project.serving(env_url, timeout_s=30 if env_url else 240) as url:
         yield url
-    finally:
-        rasa_project.stop_server(proc)
