@@ -115,6 +115,17 @@ def console_routes(runtime) -> APIRouter:
             return None, None, None, JSONResponse({"error": "没有这个个案"}, status_code=404)
         return session, staff, case, None
 
+    async def acting(request: Request, case_id: str):
+        """A signed-in, CSRF-checked action on a visible case with a JSON object body:
+        (staff, case, data, None) or (None, None, None, the error response)."""
+        _, staff, case, err = await guarded(request, case_id, csrf=True)
+        if err:
+            return None, None, None, err
+        data = await body(request)
+        if data is None:
+            return None, None, None, bad_request()
+        return staff, case, data, None
+
     async def audit(staff, case_id: str, what: str) -> None:
         await runtime.redis.xadd(keys.AUDIT, {"at": repr(time.time()), "staff": staff.username,
                                               "case": case_id, "what": what})
@@ -256,12 +267,9 @@ def console_routes(runtime) -> APIRouter:
 
     @api.post("/api/case/{case_id}/note")
     async def note(request: Request, case_id: str):
-        _, staff, case, err = await guarded(request, case_id, csrf=True)
+        staff, case, data, err = await acting(request, case_id)
         if err:
             return err
-        data = await body(request)
-        if data is None:
-            return bad_request()
         text = str(data.get("text", "")).strip()
         if not text or len(text) > MAX_NOTE_CHARS:
             return JSONResponse({"error": f"备注不能为空，且不超过 {MAX_NOTE_CHARS} 字"}, status_code=400)
@@ -273,12 +281,9 @@ def console_routes(runtime) -> APIRouter:
 
     @api.post("/api/case/{case_id}/transfer")
     async def transfer(request: Request, case_id: str):
-        _, staff, case, err = await guarded(request, case_id, csrf=True)
+        staff, case, data, err = await acting(request, case_id)
         if err:
             return err
-        data = await body(request)
-        if data is None:
-            return bad_request()
         to_staff, to_org = str(data.get("to_staff") or ""), str(data.get("to_org") or "")
         supervisor = staff.role in ("supervisor", "admin")
         now = runtime.clock.now()
@@ -306,14 +311,11 @@ def console_routes(runtime) -> APIRouter:
 
     @api.post("/api/case/{case_id}/reply")
     async def reply(request: Request, case_id: str):
-        _, staff, case, err = await guarded(request, case_id, csrf=True)
+        staff, case, data, err = await acting(request, case_id)
         if err:
             return err
         if case.status != "claimed" or case.claimed_by != staff.username:
             return JSONResponse({"error": "请先接手这个个案再回复"}, status_code=409)
-        data = await body(request)
-        if data is None:
-            return bad_request()
         text = str(data.get("text", "")).strip()
         if not text or len(text) > MAX_REPLY_CHARS:
             return JSONResponse({"error": f"回复不能为空，且不超过 {MAX_REPLY_CHARS} 字"}, status_code=400)
@@ -323,12 +325,9 @@ def console_routes(runtime) -> APIRouter:
 
     @api.post("/api/case/{case_id}/close")
     async def close(request: Request, case_id: str):
-        _, staff, case, err = await guarded(request, case_id, csrf=True)
+        staff, case, data, err = await acting(request, case_id)
         if err:
             return err
-        data = await body(request)
-        if data is None:
-            return bad_request()
         disposition = str(data.get("disposition", ""))
         if disposition not in DISPOSITIONS:
             return JSONResponse({"error": "请选择处置结果"}, status_code=400)
