@@ -2,7 +2,9 @@
 
 Sets: PsySUICIDE valid.json split deterministically by a hash of ``idx`` into a
 dev part (~70 %, may be inspected and tuned on) and an aside part (~30 %, only
-aggregate numbers are ever looked at), and our own labelled YAML sets
+aggregate numbers are ever looked at); the PsyGUARD test split
+(``nlu/eval/psyguard_test/``, same labels, no text shared with valid.json: tuned on
+from its arrival, its first measurement is recorded in its README); and our own labelled YAML sets
 ``nlu/eval/crisis_dev.yaml`` (tuned on) and ``nlu/eval/crisis_heldout.yaml``
 (written before tuning, never tuned on).
 
@@ -27,6 +29,7 @@ from nlu.risk import Risk
 
 ROOT = Path(__file__).resolve().parent.parent
 PSY_DEFAULT = Path("/work/shared/data/psysuicide/valid.json")
+PSY_TEST = Path(__file__).with_name("eval") / "psyguard_test" / "test.jsonl"
 OWN_DEV = Path(__file__).with_name("eval") / "crisis_dev.yaml"
 OWN_HELDOUT = Path(__file__).with_name("eval") / "crisis_heldout.yaml"
 MISSES_DIR = ROOT / "var" / "crisis_eval"
@@ -67,11 +70,19 @@ class Item:
     ref: str = ""
 
 
+def psy_records(path: Path) -> list[dict]:
+    """valid.json (a JSON array) or our JSON-lines copy of the test split."""
+    text = Path(path).read_text(encoding="utf-8")
+    if Path(path).suffix == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return json.loads(text)
+
+
 def psy_items(path: Path = PSY_DEFAULT, part: str = "dev") -> list[Item]:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    """PsySUICIDE records as items; part "dev"/"aside" (valid.json's split) or "all"."""
     out = []
-    for r in data:
-        if psy_is_dev(r["idx"]) != (part == "dev"):
+    for r in psy_records(path):
+        if part != "all" and psy_is_dev(r["idx"]) != (part == "dev"):
             continue
         levels = [PSY_LEVEL[l] for l in r["labels"]]
         scored = [lv for lv in levels if lv is not None]
@@ -191,6 +202,7 @@ def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bo
     if psy_path is not None and Path(psy_path).exists():
         sets["psysuicide-dev"] = psy_items(psy_path, "dev")
         sets["psysuicide-aside"] = psy_items(psy_path, "aside")
+    sets["psyguard-test"] = psy_items(PSY_TEST, "all")
     if OWN_DEV.exists():
         sets["own-dev"] = own_items(OWN_DEV)
     sets["own-heldout"] = own_items(OWN_HELDOUT)
