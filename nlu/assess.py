@@ -51,8 +51,9 @@ TRIGGER_KINDS = frozenset({"intent", "method", "self_harm", "plan", "in_progress
 CORE_KINDS = frozenset({"intent", "method", "self_harm", "farewell", "others"})
 # a gap pattern of these kinds re-reads the list cues inside it (第二次自杀又失败了: past, not intent)
 _REINTERPRET = frozenset({"past", "hyperbole", "generic"})
+_SUBJECT_KINDS = frozenset({"first_person", "third_party"})
 _CLAUSE = re.compile(r"[,.!?;…。！？；~\n]+")
-_OBJECT_BEFORE = tuple("被把让给跟和对找替帮为向") + ("杀了", "打了", "骂")
+_OBJECT_BEFORE = tuple("被把让给跟和与对找替帮为向") + ("杀了", "打了", "骂", "伤害", "害")
 _LATIN = re.compile(r"[a-z0-9' ]+")
 _NONE = Assessment()
 
@@ -215,9 +216,11 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
     # 1. a cue inside a strictly longer cue is dropped; hyperbole drops what it overlaps
     # (inside a gap pattern only negation is dropped: 想找个没人的地方死掉; list cues, times
     # and subjects keep their role and their signal: 想今晚就去死 keeps time:今晚)
+    # (我 inside 我想/我要 stays: it still names the subject of what follows)
     kept = [h for h in hits if not any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
                                        and (not o.entry.pattern or h.kind == "negation"
                                             or (o.kind in _REINTERPRET and h.kind in TRIGGER_KINDS))
+                                       and not (h.kind == "first_person" and o.kind not in _SUBJECT_KINDS)
                                        for o in hits)]
     hyper = [h for h in kept if h.kind == "hyperbole"]
     kept = [h for h in kept if h.kind == "hyperbole"
@@ -225,14 +228,19 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
     clause = _clause_ids(text)
     signals = list(dict.fromkeys(f"{h.kind}:{h.entry.term if h.entry.pattern else text[h.start:h.end]}"
                                  for h in kept))
+    # negations, also those a gap pattern swallowed (not those a list cue or a hyperbole holds: 不想活, 会不会)
+    negations = [h for h in hits if h.kind == "negation"
+                 and not any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
+                             and not o.entry.pattern for o in hits)
+                 and not any(x.start < h.end and h.start < x.end for x in hyper)]
     by_kind: dict[str, list[Hit]] = {}
     for h in kept:
         by_kind.setdefault(h.kind, []).append(h)
     get = lambda k: by_kind.get(k, [])  # noqa: E731
 
-    def before(h: Hit, kind: str, gap: int | None = None) -> Hit | None:
+    def before(h: Hit, kind: str, gap: int | None = None, pool: list[Hit] | None = None) -> Hit | None:
         best = None
-        for m in get(kind):
+        for m in (get(kind) if pool is None else pool):
             if m.start < h.start and m.end <= h.end and clause[m.start] == clause[h.start]:
                 g = max(0, h.start - m.end)  # a negation may overlap the cue's start (没想过 + 想过自杀)
                 allowed = gap if gap is not None else 99
@@ -296,7 +304,10 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             continue  # weak farewell: only combines
         if k == "in_progress" and not h.entry.alone:
             continue  # combines below
-        if before(h, "negation") is not None:
+        # a gap pattern (希望她不要自杀) is negated when the list cue it ends in is
+        inner = [x for x in kept if h.entry.pattern and not x.entry.pattern and x.kind in CORE_KINDS
+                 and h.start < x.start and x.end <= h.end]
+        if any(before(x, "negation", pool=negations) is not None for x in [h, *inner]):
             if k != "distress" and h.entry.level >= Risk.medium:
                 raise_self(Risk.low, "none")
             continue
@@ -332,7 +343,9 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
                     level = Risk.imminent
         if who == "third_party":
             now = get("time") or get("in_progress") or get("plan") or means_ready(h)
-            tp_level = max(tp_level, Risk.high if now and level >= Risk.medium else min(level, Risk.medium))
+            # someone else in danger now: their intent, self-harm, method or farewell, not their passive talk
+            tp_level = max(tp_level, Risk.high if now and level >= Risk.medium and k != "passive"
+                           else min(level, Risk.medium))
             continue
         if k in CORE_KINDS:
             core_self.append(h)

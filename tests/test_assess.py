@@ -54,13 +54,21 @@ def test_hyperbole_and_news_do_not_page(text):
     ("我朋友在楼顶，说今晚要跳下去", Risk.high, "third_party"),
     ("以前想过自杀，现在好多了", Risk.medium, "self"),
     ("不如死了算了", Risk.medium, "self"),
+    # subject rules: 我 inside 我想 still names the writer; a person named inside the gap of
+    # 想…自杀 is not the one who wants to die; someone else's passive talk is not paged
+    ("我老公不管，他回家了。我想自杀解脱", Risk.high, "self"),
+    ("我想在他面前自杀", Risk.high, "self"),
+    ("医生我想去死活着觉得很痛苦", Risk.high, "self"),
+    ("与妻子吵架摔了平板心有自杀念头", Risk.high, "self"),
+    ("她现在觉得自己活着太累", Risk.medium, "third_party"),
 ])
 def test_levels(text, level, category):
     a = check(text)
     assert (a.risk, a.category) == (level, category), a
 
 
-@pytest.mark.parametrize("text", ["我不想自杀", "我没想过死", "放心，我不会自杀的", "我不想死，只是想换工作"])
+@pytest.mark.parametrize("text", ["我不想自杀", "我没想过死", "放心，我不会自杀的", "我不想死，只是想换工作",
+                                  "我会希望她不要自杀", "怎么去劝一个人不自杀，好好活着"])
 def test_negation(text):
     assert check(text).risk <= Risk.low
 
