@@ -2,7 +2,8 @@
 
 The learned signal (nlu/crisis_model.py, a char n-gram logistic regression committed as
 data in nlu/model/) may only RAISE the rules' level; ``Assessor(model=True|False|None)``
-switches it (None: as the model file's CV-decided ``enabled_by_default`` says — off now).
+switches it (None: as the model file's CV-decided ``enabled_by_default`` says — on now, concern head
+only: its page head gave no page gain within the false-page limit, so it never pages).
 
 Never does network I/O and never logs message text. Build an ``Assessor`` once
 (``default_assessor()``) and call ``assess(text)``; it returns an
@@ -226,13 +227,13 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
     kept = [h for h in kept if h.kind == "hyperbole"
             or not any(x.start < h.end and h.start < x.end for x in hyper)]
     clause = _clause_ids(text)
-    signals = list(dict.fromkeys(f"{h.kind}:{h.entry.term if h.entry.pattern else text[h.start:h.end]}"
-                                 for h in kept))
     # negations, also those a gap pattern swallowed (not those a list cue or a hyperbole holds: 不想活, 会不会)
     negations = [h for h in hits if h.kind == "negation"
                  and not any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
                              and not o.entry.pattern for o in hits)
                  and not any(x.start < h.end and h.start < x.end for x in hyper)]
+    signals = list(dict.fromkeys(f"{h.kind}:{h.entry.term if h.entry.pattern else text[h.start:h.end]}"
+                                 for h in sorted({*kept, *negations}, key=lambda h: (h.start, -h.end))))
     by_kind: dict[str, list[Hit]] = {}
     for h in kept:
         by_kind.setdefault(h.kind, []).append(h)

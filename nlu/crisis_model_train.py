@@ -4,8 +4,8 @@
     python -m nlu.crisis_model_train --check    # refit with the committed choices, compare the content hash
 
 Training data, and ONLY this: the PsySUICIDE dev split (``crisis_eval.psy_is_dev``;
-records with only the "judge by text" aggression labels left out) and
-nlu/eval/crisis_dev.yaml. The aside split and nlu/eval/crisis_heldout.yaml are never
+records with only the "judge by text" aggression labels left out), the PsyGUARD test
+split (nlu/eval/psyguard_test/, same rule) and nlu/eval/crisis_dev.yaml. The aside split and nlu/eval/crisis_heldout.yaml are never
 read here.
 
 Model: two L2-regularised logistic-regression heads (page: level ≥ high; concern:
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.crisis_eval import OWN_DEV, PSY_DEFAULT, own_items, psy_items
+from nlu.crisis_eval import OWN_DEV, PSY_DEFAULT, PSY_TEST, own_items, psy_items
 from nlu.crisis_model import FORMAT, MODEL_PATH, CrisisModel, content_hash, ngrams
 from nlu.risk import Assessment, Risk
 
@@ -63,7 +63,7 @@ class Ex:
 
 def training_set(psy_path: Path = PSY_DEFAULT) -> list[tuple[str, Risk, str]]:
     out = []
-    for it in psy_items(psy_path, "dev"):
+    for it in psy_items(psy_path, "dev") + psy_items(PSY_TEST, "all"):
         if it.risk is not None:
             out.append((it.text, it.risk, "psy"))
     for it in own_items(OWN_DEV):
@@ -244,14 +244,16 @@ def rates(c: dict) -> dict:
 THRESHOLDS = [round(0.20 + 0.01 * i, 2) for i in range(80)] + [1.01]
 
 
-def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float):
-    """Best (page hits + concern hits) under the false-page limits; highest thresholds on ties."""
+def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float, page_head: bool = True):
+    """Best (page hits + concern hits) under the false-page limits; highest thresholds on ties.
+
+    page_head=False: the model may only raise to medium (its page threshold stays 1.01)."""
     best = None
     zero = np.zeros(len(sp))
     base = fr.counts(zero, zero, 1.01, 1.01, (True, True, False))
     max_neg_concern = base["neg_concern"] + max_extra_medium * base["neg_n"]
     for guards in GUARD_OPTIONS:
-        for tp in THRESHOLDS:
+        for tp in (THRESHOLDS if page_head else [1.01]):
             for tc in THRESHOLDS:
                 c = fr.counts(sp, sc, tp, tc, guards)
                 if c["neg_paged"] > max_fp * c["neg_n"]:
@@ -292,16 +294,32 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
     best = max(results, key=lambda r: (r["oof"]["page_recall"] + r["oof"]["concern_recall"],
                                        -r["oof"]["false_page"]))
     sp, sc = best["_oof"]
-    # nested estimate for the chosen configuration: thresholds from the other folds' OOF scores
-    total: dict = {}
-    nested_choices = []
-    for k in range(K):
-        tr_i, te_i = np.flatnonzero(f != k), np.flatnonzero(f == k)
-        tp, tc, guards = choose(fr.take(tr_i), sp[tr_i], sc[tr_i], max_fp, max_extra_medium)
-        nested_choices.append([tp, tc, list(guards)])
-        for key, v in fr.take(te_i).counts(sp[te_i], sc[te_i], tp, tc, guards).items():
-            total[key] = total.get(key, 0) + v
+
+    def nested(page_head: bool) -> tuple[dict, list]:
+        """Thresholds picked on the other folds' OOF scores, applied to the held fold."""
+        total: dict = {}
+        choices = []
+        for k in range(K):
+            tr_i, te_i = np.flatnonzero(f != k), np.flatnonzero(f == k)
+            tp, tc, guards = choose(fr.take(tr_i), sp[tr_i], sc[tr_i], max_fp, max_extra_medium, page_head)
+            choices.append([tp, tc, list(guards)])
+            for key, v in fr.take(te_i).counts(sp[te_i], sc[te_i], tp, tc, guards).items():
+                total[key] = total.get(key, 0) + v
+        return total, choices
+
     zero = np.zeros(len(exs))
+    rules_counts = fr.counts(zero, zero, 1.01, 1.01, (True, True, False))
+    total, nested_choices = nested(True)
+    # the page head ships only if its nested estimate pages more true crises within the
+    # false-page limit; otherwise the model may only raise to medium (offer support, never page)
+    page_head = total["page_hit"] > rules_counts["page_hit"] and total["neg_paged"] <= max_fp * total["neg_n"]
+    if not page_head:
+        log(f"  page head off: nested page {total['page_hit']} vs rules {rules_counts['page_hit']}, "
+            f"false pages {total['neg_paged']}/{total['neg_n']} (limit {max_fp})")
+        tp, tc, guards = choose(fr, sp, sc, max_fp, max_extra_medium, page_head=False)
+        best = {**best, "t_page": tp, "t_concern": tc, "guards": list(guards),
+                "oof": rates(fr.counts(sp, sc, tp, tc, guards))}
+        total, nested_choices = nested(False)
     by_src = {}
     for src in ("psy", "own"):
         idx = np.array([i for i, e in enumerate(exs) if e.source == src])
@@ -314,11 +332,12 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
                                 "guards [hyperbole_news, negated_or_generic, third_party_no_page]": [list(g) for g in GUARD_OPTIONS]},
                "limits": {"false_page": max_fp, "extra_negatives_raised_to_medium_plus": max_extra_medium,
                           "own_dev_false_page": 0.03},
-               "rules_only": rates(fr.counts(zero, zero, 1.01, 1.01, (True, True, False))),
+               "rules_only": rates(rules_counts),
                "chosen_oof": best["oof"], "chosen_oof_by_source": by_src,
                "guards_at_chosen_thresholds": guard_effect,
                "nested_thresholds": rates(total), "nested_choices": nested_choices,
-               "_nested_counts": total, "_rules_counts": fr.counts(zero, zero, 1.01, 1.01, (True, True, False)),
+               "page_head": page_head,
+               "_nested_counts": total, "_rules_counts": rules_counts,
                "all": [{k: v for k, v in r.items() if k != "_oof"} for r in results]}
     return {"best": best, "summary": summary}
 
@@ -384,12 +403,14 @@ def main(argv: list[str] | None = None) -> int:
     model["trained"] = args.date
     model["training_set"] = {"sha256": sha, "n": len(exs),
                              "sources": ["PsySUICIDE valid.json dev split (crisis_eval.psy_is_dev), scored labels only",
+                                         "PsyGUARD test split (nlu/eval/psyguard_test/test.jsonl), scored labels only",
                                          "nlu/eval/crisis_dev.yaml"],
                              "psysuicide_sha256": hashlib.sha256(Path(args.psysuicide).read_bytes()).hexdigest()}
     nc, rc = cv["summary"].pop("_nested_counts"), cv["summary"].pop("_rules_counts")
-    # on by default only if the nested CV estimate pages more true crises, or catches more concern
-    # without paging more negatives, than the rules alone
-    model["enabled_by_default"] = bool(nc["page_hit"] > rc["page_hit"] or
+    # on by default only if the nested CV estimate pages more true crises within the false-page
+    # limit, or catches more concern without paging more negatives, than the rules alone
+    fp_ok = nc["neg_paged"] <= args.max_false_page * nc["neg_n"]
+    model["enabled_by_default"] = bool((nc["page_hit"] > rc["page_hit"] and fp_ok) or
                                        (nc["concern_hit"] > rc["concern_hit"] and nc["neg_paged"] <= rc["neg_paged"]))
     model["cv"] = cv["summary"]
     model["content_sha256"] = content_hash(model)

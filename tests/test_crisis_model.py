@@ -74,10 +74,29 @@ def test_guard_blocks_even_a_certain_score():
     assert MODEL.apply(rules, Scores(1.0, 1.0)) == rules
 
 
+def _with_thresholds(page: float, concern: float) -> CrisisModel:
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    data["thresholds"] = {"page": page, "concern": concern}
+    return CrisisModel(data)
+
+
 def test_model_signal_is_named_with_its_score():
     rules = Assessment()
-    got = MODEL.apply(rules, Scores(0.999, 0.999))
+    got = _with_thresholds(0.5, 0.5).apply(rules, Scores(0.999, 0.999))
     assert got.risk == Risk.high and got.signals == ("model:page(1.00)",)
+    got = _with_thresholds(1.01, 0.5).apply(rules, Scores(0.999, 0.7))
+    assert got.risk == Risk.medium and got.signals == ("model:concern(0.70)",)
+
+
+def test_page_head_off_means_the_model_never_pages():
+    """The CV turned the page head off (nested estimate: no page gain within the false-page
+    limit), so the committed model can only offer support (medium), never page."""
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    if data["cv"]["page_head"]:
+        assert MODEL.t_page <= 1.0
+    else:
+        assert MODEL.t_page > 1.0
+        assert MODEL.apply(Assessment(), Scores(1.0, 1.0)).risk == Risk.medium
 
 
 def test_switchable_from_a_path(tmp_path):
