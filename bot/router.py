@@ -118,8 +118,13 @@ class Router:
             opened = await d.cases.open_or_join(msg.user, msg.channel, org, Risk.medium, assessment.category,
                                                 list(assessment.signals), now)
             log.info("concern user=%s case=%s created=%s", msg.user, opened.case_id, opened.created)
-            session.flow = None
-            replies = [Outbound(concern_reply(d.orgs, org), kind="safety")]
+            if assessment.learned_only and session.flow:
+                # a statistical guess on a message with no rule cue (想好了, 不想了 answering a
+                # flow's question): staff see the case and can call back; the flow goes on
+                replies = await self._converse(msg, text, session, org, assessment)
+            else:
+                session.flow = None
+                replies = [Outbound(concern_reply(d.orgs, org), kind="safety")]
         elif case is not None and case.risk >= Risk.high:
             await d.cases.open_or_join(msg.user, msg.channel, org, assessment.risk, assessment.category,
                                        list(assessment.signals), now)

@@ -5,7 +5,10 @@
 
 Training data, and ONLY this: the PsySUICIDE dev split (``crisis_eval.psy_is_dev``;
 records with only the "judge by text" aggression labels left out), the PsyGUARD test
-split (nlu/eval/psyguard_test/, same rule) and nlu/eval/crisis_dev.yaml. The aside split and nlu/eval/crisis_heldout.yaml are never
+split (nlu/eval/psyguard_test/, same rule), nlu/eval/crisis_dev.yaml, and the Rasa
+training examples (nlu/rasa/data/nlu.yml, every intent but venting) as level none: ordinary
+chatbot traffic (我想预约, 想测一下焦虑) that the model must not raise — at most
+--max-chat-medium of it may be raised to medium, a limit the CV enforces beside the others. The aside split and nlu/eval/crisis_heldout.yaml are never
 read here.
 
 Model: two L2-regularised logistic-regression heads (page: level ≥ high; concern:
@@ -57,12 +60,21 @@ class Ex:
     text: str
     norm: str
     risk: Risk
-    source: str      # "psy" or "own"
+    source: str      # "psy", "own" or "chat"
     rules: Assessment
 
 
+CHAT_DATA = Path(__file__).with_name("rasa") / "data" / "nlu.yml"
+CHAT_SKIP = frozenset({"venting"})  # distress talk: not a negative to learn from
+
+
+def chat_rows(path: Path = CHAT_DATA) -> list[tuple[str, Risk, str]]:
+    from nlu.intent_eval import load_examples
+    return [(ex.text, Risk.none, "chat") for ex in load_examples(path) if ex.intent not in CHAT_SKIP]
+
+
 def training_set(psy_path: Path = PSY_DEFAULT) -> list[tuple[str, Risk, str]]:
-    out = []
+    out = chat_rows()
     for it in psy_items(psy_path, "dev") + psy_items(PSY_TEST, "all"):
         if it.risk is not None:
             out.append((it.text, it.risk, "psy"))
@@ -209,7 +221,8 @@ class Frame:
         want = np.array([int(e.risk) for e in exs])
         self.page = want >= Risk.high
         self.concern = want == Risk.medium
-        self.neg = want <= Risk.low
+        self.chat = np.array([e.source == "chat" for e in exs])
+        self.neg = (want <= Risk.low) & ~self.chat  # the false-page rate is over real negatives only
         self.own_neg = self.neg & np.array([e.source == "own" for e in exs])
 
     def take(self, idx) -> "Frame":
@@ -231,17 +244,22 @@ class Frame:
                 "concern_n": int(self.concern.sum()), "concern_hit": int((self.concern & (g >= 2)).sum()),
                 "neg_n": int(self.neg.sum()), "neg_paged": int((self.neg & (g >= 3)).sum()),
                 "neg_concern": int((self.neg & (g >= 2)).sum()),
-                "own_neg_n": int(self.own_neg.sum()), "own_neg_paged": int((self.own_neg & (g >= 3)).sum())}
+                "own_neg_n": int(self.own_neg.sum()), "own_neg_paged": int((self.own_neg & (g >= 3)).sum()),
+                "chat_n": int(self.chat.sum()), "chat_medium": int((self.chat & (g >= 2)).sum())}
 
 
 def rates(c: dict) -> dict:
     r = lambda a, n: round(c[a] / c[n], 4) if c[n] else None  # noqa: E731
     return {"page_recall": r("page_hit", "page_n"), "concern_recall": r("concern_hit", "concern_n"),
             "false_page": r("neg_paged", "neg_n"), "negatives_raised_to_medium_plus": r("neg_concern", "neg_n"),
+            "chat_medium_plus": r("chat_medium", "chat_n"),
             "n": {"page": c["page_n"], "concern": c["concern_n"], "negative": c["neg_n"]}}
 
 
 THRESHOLDS = [round(0.20 + 0.01 * i, 2) for i in range(80)] + [1.01]
+
+
+MAX_CHAT_MEDIUM = 0.005  # share of ordinary chatbot messages the rules + model may take for concern
 
 
 def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float, page_head: bool = True):
@@ -261,6 +279,8 @@ def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float, page_head:
                 if c["own_neg_n"] and c["own_neg_paged"] > 0.03 * c["own_neg_n"]:
                     continue
                 if c["neg_concern"] > max_neg_concern:
+                    continue
+                if c["chat_n"] and c["chat_medium"] > max(base["chat_medium"], MAX_CHAT_MEDIUM * c["chat_n"]):
                     continue
                 # ties: fewer false pages, then guards on (listed first), then higher thresholds
                 key = (c["page_hit"] + c["concern_hit"], c["page_hit"], -c["neg_paged"], -c["neg_concern"],
@@ -321,7 +341,7 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
                 "oof": rates(fr.counts(sp, sc, tp, tc, guards))}
         total, nested_choices = nested(False)
     by_src = {}
-    for src in ("psy", "own"):
+    for src in ("psy", "own", "chat"):
         idx = np.array([i for i, e in enumerate(exs) if e.source == src])
         sub = fr.take(idx)
         by_src[src] = {"rules": rates(sub.counts(zero[idx], zero[idx], 1.01, 1.01, (True, True, False))),
@@ -404,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     model["training_set"] = {"sha256": sha, "n": len(exs),
                              "sources": ["PsySUICIDE valid.json dev split (crisis_eval.psy_is_dev), scored labels only",
                                          "PsyGUARD test split (nlu/eval/psyguard_test/test.jsonl), scored labels only",
-                                         "nlu/eval/crisis_dev.yaml"],
+                                         "nlu/eval/crisis_dev.yaml",
+                                         "nlu/rasa/data/nlu.yml (all intents but venting) as level none"],
                              "psysuicide_sha256": hashlib.sha256(Path(args.psysuicide).read_bytes()).hexdigest()}
     nc, rc = cv["summary"].pop("_nested_counts"), cv["summary"].pop("_rules_counts")
     # on by default only if the nested CV estimate pages more true crises within the false-page

@@ -27,6 +27,11 @@ class Assessment:
     category: str = "none"
     signals: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def learned_only(self) -> bool:
+        """The level comes from the learned signal alone: no rule cue fired (signal ``model:…``)."""
+        return bool(self.signals) and all(s.startswith("model:") for s in self.signals)
+
     def raised_to(self, risk: Risk, category: str, signal: str) -> "Assessment":
         """A later signal may raise a level, never lower one."""
         if risk <= self.risk:

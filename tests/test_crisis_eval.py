@@ -5,10 +5,10 @@ Own held-out meets the issue's targets, with and without the learned model. Own 
 are the measured values. PsySUICIDE does NOT meet the targets: floors are the measured values —
 raise them as it improves. Measured 2026-11-22 after tuning on the PsyGUARD test split:
 
-  set                   default (rules + concern-only model)   rules only
-  valid dev             page 0.950 concern 0.973 fp 0.009      0.950 / 0.964 / 0.009
-  valid aside (held out) page 0.897 concern 0.853 fp 0.014     0.897 / 0.824 / 0.014
-  PsyGUARD test (tuned) page 0.961 concern 0.953 fp 0.021      0.961 / 0.939 / 0.021
+  set                    default (rules + concern-only model)   rules only
+  valid dev              page 0.950 concern 0.991 fp 0.009      0.950 / 0.964 / 0.009
+  valid aside (held out) page 0.897 concern 0.912 fp 0.014      0.897 / 0.853 / 0.014
+  PsyGUARD test (tuned)  page 0.961 concern 0.960 fp 0.021      0.961 / 0.939 / 0.021
 """
 from pathlib import Path
 
@@ -31,7 +31,7 @@ def test_own_heldout_targets(assessor):
     assert r["page_recall"] >= 0.97 and r["imminent_recall"] >= 0.90 and r["false_page"] <= 0.03
 
 
-@pytest.mark.parametrize("assessor, page, concern", [(None, 0.90, 0.95), (RULES, 0.90, 0.95), (WITH_MODEL, 0.90, 0.95)],
+@pytest.mark.parametrize("assessor, page, concern", [(None, 0.92, 0.96), (RULES, 0.92, 0.96), (WITH_MODEL, 0.92, 0.96)],
                          ids=["default", "rules", "rules+model"])
 def test_own_dev_floors(assessor, page, concern):
     r = m("own-dev", own_items(OWN_DEV), assessor)
@@ -41,8 +41,8 @@ def test_own_dev_floors(assessor, page, concern):
 
 @pytest.mark.skipif(not Path(PSY_DEFAULT).exists(), reason="PsySUICIDE not present")
 @pytest.mark.parametrize("part, page, concern, fp, assessor", [
-    ("dev", 0.95, 0.97, 0.01, None), ("aside", 0.89, 0.85, 0.015, None),
-    ("dev", 0.95, 0.96, 0.01, RULES), ("aside", 0.89, 0.82, 0.015, RULES),
+    ("dev", 0.95, 0.99, 0.01, None), ("aside", 0.89, 0.91, 0.015, None),
+    ("dev", 0.95, 0.96, 0.01, RULES), ("aside", 0.89, 0.85, 0.015, RULES),
     ("test", 0.96, 0.95, 0.022, None), ("test", 0.96, 0.93, 0.022, RULES),
 ], ids=["dev-default", "aside-default", "dev-rules", "aside-rules", "test-default", "test-rules"])
 def test_psysuicide_floors(part, page, concern, fp, assessor):

@@ -109,6 +109,26 @@ async def test_medium_offers_support_and_queues_a_callback_not_a_page(aredis):
     assert "12356" in conv.text
 
 
+async def test_a_concern_from_the_learned_signal_alone_records_a_case_but_keeps_the_flow(aredis):
+    from nlu.risk import Assessment, Risk
+    router = make_router(aredis)
+    learned = Assessment(Risk.medium, "self", ("model:concern(0.70)",))
+    router.d.assess = lambda text: learned if text == "想好了" else Assessment()
+    conv = await consented(router)
+    before = (await router.d.sessions.load(conv.user)).flow
+    replies = await conv.say("想好了")
+    assert all(r.kind != "safety" for r in replies) and "12356" not in conv.text
+    assert (await router.d.sessions.load(conv.user)).flow is not None and before is not None
+    case = await CaseStore(aredis).open_case_of(conv.user)
+    assert case is not None and case.risk.name == "medium"   # staff can still call back
+    # outside a flow the same guess gets the support reply
+    session = await router.d.sessions.load(conv.user)
+    session.flow = None
+    await router.d.sessions.save(conv.user, session)
+    replies = await conv.say("想好了")
+    assert replies[0].kind == "safety" and "12356" in replies[0].text
+
+
 async def test_option_button_value_is_consumed(aredis):
     router = make_router(aredis)
     conv = await consented(router)
