@@ -260,6 +260,9 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             ch, hc = clause[m.start], clause[h.start]
             if hc - ch > 2:
                 continue
+            if (m.kind == "first_person" and ch == hc
+                    and text[max(0, m.start - 1):m.start] in ("跟", "和", "对", "给", "问", "找")):
+                continue  # 朋友跟我说想自杀: 我 is the listener of this clause's cue
             if m.kind == "third_party":
                 if ch != hc and any(clause[f.start] == hc and f.end <= h.start for f in get("first_person")):
                     continue
@@ -364,6 +367,8 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             raise_self(Risk.imminent, self_cat)
         elif get("means") and get("farewell") and (ip or get("time")):
             raise_self(Risk.imminent, "self")
+        elif get("means") and get("acquire") and get("time") and not news:
+            raise_self(Risk.imminent, "self")  # 绳子准备好了，等下班就去: the means got ready for a time
         elif ip:
             raise_self(Risk.low, "none")
     if get("hyperbole"):

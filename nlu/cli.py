@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
 import json
 import signal
 import time
@@ -13,7 +11,7 @@ from typing import Iterator, Optional
 
 import typer
 
-from nlu import intent_eval, rasa_project
+from nlu import crisis_eval, intent_eval, rasa_project
 from nlu.rasa_client import RasaClient, canonical_entity
 
 app = typer.Typer(help="Rasa NLU: train, serve, evaluate.", no_args_is_help=True)
@@ -120,15 +118,6 @@ def run_intent_eval(url: Optional[str], sets: list[tuple[str, Path]], show_error
     return results
 
 
-def _crisis_main() -> Optional[int]:
-    """Run nlu.crisis_eval.main() when that module exists (owned by the crisis work)."""
-    if importlib.util.find_spec("nlu.crisis_eval") is None:
-        _say("nlu.crisis_eval not present: crisis evaluation skipped")
-        return None
-    mod = importlib.import_module("nlu.crisis_eval")
-    return int(mod.main([]) or 0)
-
-
 @app.command("eval")
 def eval_cmd(
     url: Optional[str] = typer.Option(None, "--url", envvar="RASA_URL",
@@ -145,8 +134,7 @@ def eval_cmd(
     if sets:
         run_intent_eval(url, sets, errors, json_out)
     if crisis:
-        crc = _crisis_main()
-        rc = crc or 0
+        rc = int(crisis_eval.main([]) or 0)
     raise typer.Exit(rc)
 
 

@@ -5,8 +5,10 @@ dev part (~70 %, may be inspected and tuned on) and an aside part (~30 %, only
 aggregate numbers are ever looked at); the PsyGUARD test split
 (``nlu/eval/psyguard_test/``, same labels, no text shared with valid.json: tuned on
 from its arrival, its first measurement is recorded in its README); and our own labelled YAML sets
-``nlu/eval/crisis_dev.yaml`` (tuned on) and ``nlu/eval/crisis_heldout.yaml``
-(written before tuning, never tuned on).
+``nlu/eval/crisis_dev.yaml`` (tuned on), ``nlu/eval/crisis_heldout.yaml``
+(written before tuning, never tuned on; two items were once quoted while tuning), and two sets
+written by someone who had not seen the lexicons or code: ``crisis_dev2.yaml`` (measured once,
+then tuned on) and ``crisis_heldout3.yaml`` (never tuned on).
 
 Metrics: page recall (true high/imminent assessed ≥ high), imminent recall (true
 imminent assessed imminent), concern recall (true medium assessed ≥ medium),
@@ -32,6 +34,10 @@ PSY_DEFAULT = Path("/work/shared/data/psysuicide/valid.json")
 PSY_TEST = Path(__file__).with_name("eval") / "psyguard_test" / "test.jsonl"
 OWN_DEV = Path(__file__).with_name("eval") / "crisis_dev.yaml"
 OWN_HELDOUT = Path(__file__).with_name("eval") / "crisis_heldout.yaml"
+# written independently of the lexicons and code (160 items each): dev2 was measured once, then
+# tuned on (its first figures are in its header); heldout3 is never tuned on
+OWN_DEV2 = Path(__file__).with_name("eval") / "crisis_dev2.yaml"
+OWN_HELDOUT3 = Path(__file__).with_name("eval") / "crisis_heldout3.yaml"
 MISSES_DIR = ROOT / "var" / "crisis_eval"
 
 # PsySUICIDE label → minimal expected Xinyi level (README beside valid.json).
@@ -206,6 +212,9 @@ def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bo
     if OWN_DEV.exists():
         sets["own-dev"] = own_items(OWN_DEV)
     sets["own-heldout"] = own_items(OWN_HELDOUT)
+    sets["own-dev2"] = own_items(OWN_DEV2)
+    if OWN_HELDOUT3.exists():
+        sets["own-heldout3"] = own_items(OWN_HELDOUT3)
     reports = {name: evaluate(name, items, assessor) for name, items in sets.items()}
     if write_misses:
         MISSES_DIR.mkdir(parents=True, exist_ok=True)
