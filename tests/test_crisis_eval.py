@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from nlu.assess import Assessor
-from nlu.crisis_eval import OWN_DEV, OWN_HELDOUT, PSY_DEFAULT, PSY_TEST, evaluate, own_items, psy_items
+from nlu.crisis_eval import (OWN_DEV, OWN_DEV2, OWN_HELDOUT, PSY_DEFAULT, PSY_TEST, evaluate, own_items,
+                              psy_items)
 
 RULES = Assessor(model=False)
 WITH_MODEL = Assessor(model=True)
@@ -37,6 +38,14 @@ def test_own_dev_floors(assessor, page, concern):
     r = m("own-dev", own_items(OWN_DEV), assessor)
     assert r["page_recall"] >= page and r["imminent_recall"] >= 0.90 and r["concern_recall"] >= concern
     assert r["false_page"] <= 0.03
+
+
+def test_own_dev2_floors():
+    """Written independently of the lexicons; first measured page 0.769 / imminent 0.680 /
+    concern 0.633 / false-page 0.031, then tuned on (its header says so)."""
+    r = m("own-dev2", own_items(OWN_DEV2))
+    assert r["page_recall"] >= 0.96 and r["imminent_recall"] >= 0.96 and r["concern_recall"] >= 0.93, r
+    assert r["false_page"] <= 0.0, r
 
 
 @pytest.mark.skipif(not Path(PSY_DEFAULT).exists(), reason="PsySUICIDE not present")
