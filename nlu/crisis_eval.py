@@ -213,8 +213,7 @@ def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bo
         sets["own-dev"] = own_items(OWN_DEV)
     sets["own-heldout"] = own_items(OWN_HELDOUT)
     sets["own-dev2"] = own_items(OWN_DEV2)
-    if OWN_HELDOUT3.exists():
-        sets["own-heldout3"] = own_items(OWN_HELDOUT3)
+    sets["own-heldout3"] = own_items(OWN_HELDOUT3)
     reports = {name: evaluate(name, items, assessor) for name, items in sets.items()}
     if write_misses:
         MISSES_DIR.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from nlu.assess import Assessor
-from nlu.crisis_eval import (OWN_DEV, OWN_DEV2, OWN_HELDOUT, PSY_DEFAULT, PSY_TEST, evaluate, own_items,
-                              psy_items)
+from nlu.crisis_eval import (OWN_DEV, OWN_DEV2, OWN_HELDOUT, OWN_HELDOUT3, PSY_DEFAULT, PSY_TEST, evaluate,
+                              own_items, psy_items)
 
 RULES = Assessor(model=False)
 WITH_MODEL = Assessor(model=True)
@@ -38,6 +38,14 @@ def test_own_dev_floors(assessor, page, concern):
     r = m("own-dev", own_items(OWN_DEV), assessor)
     assert r["page_recall"] >= page and r["imminent_recall"] >= 0.90 and r["concern_recall"] >= concern
     assert r["false_page"] <= 0.03
+
+
+def test_own_heldout3_floors():
+    """Written independently and never tuned on: far below the issue's targets (measured page
+    0.569, imminent 0.520, concern 0.633, false-page 0.031). The floors only catch regressions."""
+    r = m("own-heldout3", own_items(OWN_HELDOUT3))
+    assert r["page_recall"] >= 0.56 and r["imminent_recall"] >= 0.52 and r["concern_recall"] >= 0.63, r
+    assert r["false_page"] <= 0.035, r
 
 
 def test_own_dev2_floors():
