@@ -218,20 +218,25 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
     # (inside a gap pattern only negation is dropped: 想找个没人的地方死掉; list cues, times
     # and subjects keep their role and their signal: 想今晚就去死 keeps time:今晚)
     # (我 inside 我想/我要 stays: it still names the subject of what follows)
-    kept = [h for h in hits if not any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
+    def inside(h: Hit, o: Hit) -> bool:
+        """h lies within the strictly longer o."""
+        return o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
+
+    def overlaps(h: Hit, x: Hit) -> bool:
+        return x.start < h.end and h.start < x.end
+
+    kept = [h for h in hits if not any(inside(h, o)
                                        and (not o.entry.pattern or h.kind == "negation"
                                             or (o.kind in _REINTERPRET and h.kind in TRIGGER_KINDS))
                                        and not (h.kind == "first_person" and o.kind not in _SUBJECT_KINDS)
                                        for o in hits)]
     hyper = [h for h in kept if h.kind == "hyperbole"]
-    kept = [h for h in kept if h.kind == "hyperbole"
-            or not any(x.start < h.end and h.start < x.end for x in hyper)]
+    kept = [h for h in kept if h.kind == "hyperbole" or not any(overlaps(h, x) for x in hyper)]
     clause = _clause_ids(text)
     # negations, also those a gap pattern swallowed (not those a list cue or a hyperbole holds: 不想活, 会不会)
     negations = [h for h in hits if h.kind == "negation"
-                 and not any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
-                             and not o.entry.pattern for o in hits)
-                 and not any(x.start < h.end and h.start < x.end for x in hyper)]
+                 and not any(inside(h, o) and not o.entry.pattern for o in hits)
+                 and not any(overlaps(h, x) for x in hyper)]
     signals = list(dict.fromkeys(f"{h.kind}:{h.entry.term if h.entry.pattern else text[h.start:h.end]}"
                                  for h in sorted({*kept, *negations}, key=lambda h: (h.start, -h.end))))
     by_kind: dict[str, list[Hit]] = {}
