@@ -8,7 +8,9 @@ from its arrival, its first measurement is recorded in its README); and our own 
 ``nlu/eval/crisis_dev.yaml`` (tuned on), ``nlu/eval/crisis_heldout.yaml``
 (written before tuning, never tuned on; two items were once quoted while tuning), and two sets
 written by someone who had not seen the lexicons or code: ``crisis_dev2.yaml`` (measured once,
-then tuned on) and ``crisis_heldout3.yaml`` (never tuned on).
+then tuned on) and ``crisis_heldout3.yaml`` (never tuned on); then a pool of 596 written the same
+way, split by a hash of the text into ``crisis_dev3.yaml`` (tuned on) and ``crisis_heldout4.yaml``
+(never read, never tuned on).
 
 Metrics: page recall (true high/imminent assessed ≥ high), imminent recall (true
 imminent assessed imminent), concern recall (true medium assessed ≥ medium),
@@ -38,7 +40,12 @@ OWN_HELDOUT = Path(__file__).with_name("eval") / "crisis_heldout.yaml"
 # tuned on (its first figures are in its header); heldout3 is never tuned on
 OWN_DEV2 = Path(__file__).with_name("eval") / "crisis_dev2.yaml"
 OWN_HELDOUT3 = Path(__file__).with_name("eval") / "crisis_heldout3.yaml"
+# a pool of 596 written the same way by four helpers, split by a hash of the text: dev3 (366,
+# tuned on) and heldout4 (230, never read, never tuned on); see their headers
+OWN_DEV3 = Path(__file__).with_name("eval") / "crisis_dev3.yaml"
+OWN_HELDOUT4 = Path(__file__).with_name("eval") / "crisis_heldout4.yaml"
 MISSES_DIR = ROOT / "var" / "crisis_eval"
+NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4"})  # no misses file written
 
 # PsySUICIDE label → minimal expected Xinyi level (README beside valid.json).
 # None = "judge by text" (aggression labels): reported, not scored.
@@ -214,12 +221,14 @@ def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bo
     sets["own-heldout"] = own_items(OWN_HELDOUT)
     sets["own-dev2"] = own_items(OWN_DEV2)
     sets["own-heldout3"] = own_items(OWN_HELDOUT3)
+    sets["own-dev3"] = own_items(OWN_DEV3)
+    sets["own-heldout4"] = own_items(OWN_HELDOUT4)
     reports = {name: evaluate(name, items, assessor) for name, items in sets.items()}
     if write_misses:
         MISSES_DIR.mkdir(parents=True, exist_ok=True)
         for name, rep in reports.items():
-            if name == "psysuicide-aside" and not show_aside_misses:
-                continue  # never look at the aside part's individual misses
+            if name in NEVER_READ and not show_aside_misses:
+                continue  # never look at a held-out set's individual misses
             with (MISSES_DIR / f"{name}{suffix}.misses.jsonl").open("w", encoding="utf-8") as f:
                 for m in rep.misses:
                     f.write(json.dumps(m, ensure_ascii=False) + "\n")
@@ -256,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(out if len(modes) > 1 else next(iter(out.values())), ensure_ascii=False, indent=1))
         return 0
-    print(f"misses (text, sensitive) written to {MISSES_DIR}/ (*.rules.* without the model; aside part: none written)")
+    print(f"misses (text, sensitive) written to {MISSES_DIR}/ (*.rules.* without the model; held-out sets: none written)")
     return 0
 
 

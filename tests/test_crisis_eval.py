@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from nlu.assess import Assessor
-from nlu.crisis_eval import (OWN_DEV, OWN_DEV2, OWN_HELDOUT, OWN_HELDOUT3, PSY_DEFAULT, PSY_TEST, evaluate,
-                              own_items, psy_items)
+from nlu.crisis_eval import (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_HELDOUT, OWN_HELDOUT3, OWN_HELDOUT4, PSY_DEFAULT,
+                              PSY_TEST, evaluate, own_items, psy_items)
 
 RULES = Assessor(model=False)
 WITH_MODEL = Assessor(model=True)
@@ -46,6 +46,23 @@ def test_own_heldout3_floors():
     r = m("own-heldout3", own_items(OWN_HELDOUT3))
     assert r["page_recall"] >= 0.56 and r["imminent_recall"] >= 0.52 and r["concern_recall"] >= 0.63, r
     assert r["false_page"] <= 0.035, r
+
+
+def test_own_heldout4_floors():
+    """The held-out part of a 596-item pool written independently (never read, never tuned on).
+    First measured page 0.336, imminent 0.318, concern 0.383, false-page 0.045 — far below the
+    targets. The floors only catch regressions."""
+    r = m("own-heldout4", own_items(OWN_HELDOUT4))
+    assert r["page_recall"] >= 0.33 and r["imminent_recall"] >= 0.31 and r["concern_recall"] >= 0.38, r
+    assert r["false_page"] <= 0.045, r
+
+
+def test_own_dev3_floors():
+    """The dev part of that pool: first measured page 0.415 / imminent 0.343 / concern 0.630 /
+    false-page 0.045, then tuned on."""
+    r = m("own-dev3", own_items(OWN_DEV3))
+    assert r["page_recall"] >= 0.41 and r["imminent_recall"] >= 0.34 and r["concern_recall"] >= 0.63, r
+    assert r["false_page"] <= 0.046, r
 
 
 def test_own_dev2_floors():
