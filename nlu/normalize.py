@@ -4,7 +4,8 @@ Steps, in order: strip zero-width/variation/combining marks → risk emoji to wo
 (nlu/lexicon/emoji.yaml) and other emoji dropped → traditional→simplified (OpenCC
 ``tw2s``, which also turns 著→着, with 么 kept) → NFKC (full-width → half-width) →
 lowercase → remove spaces/dots/dashes inserted between CJK characters and spaced-out
-letters → collapse runs of 3+ identical characters → homophone slang and pinyin
+letters → collapse runs of 3+ identical characters → tone marks folded and runs of pinyin read
+as characters where they spell a lexicon word (nlu/pinyin_text.py) → homophone slang and pinyin
 (nlu/lexicon/slang.yaml; latin keys only as whole words).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import lru_cache
 import opencc
 
 from nlu.lexicon_load import Lexicon, load
+from nlu.pinyin_text import PinyinReader, fold_tones
 
 _ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
                          "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\u0300-\u036f\u20d0-\u20ff"
@@ -28,6 +30,9 @@ _INSERTED = re.compile(rf"(?<=[{_CJK}a-z0-9])(?:[\s\.\-_\*~·•/\\|\+=\^`'\"#@&
 # 自，杀 / 不。想。活: sentence punctuation between single isolated CJK characters
 _SPACED_RUN = re.compile(rf"(?:^|(?<={_SEP}))[{_CJK}](?:{_SEP}+[{_CJK}](?={_SEP}|$)){{1,}}")
 _SPACED_LATIN = re.compile(r"(?<![a-z])[a-z](?:[\s\.\-_\*]+[a-z](?![a-z])){3,}")
+# lexicon kinds whose words, spelled in pinyin, make a message read as pinyin
+RISK_KINDS = frozenset({"intent", "method", "self_harm", "plan", "in_progress", "farewell", "others",
+                        "passive", "past", "means"})
 _REPEAT_CJK = re.compile(rf"([{_CJK}])\1{{2,}}")
 _REPEAT_LATIN = re.compile(r"([a-z])\1{2,}")
 _REPEAT_PUNCT = re.compile(r"([^\w\s])\1{2,}")
@@ -41,6 +46,10 @@ def _is_emoji(ch: str) -> bool:
 class Normalizer:
     def __init__(self, lexicon: Lexicon):
         self._cc = opencc.OpenCC("tw2s")
+        cue = [e.kind in RISK_KINDS for e in lexicon.entries]
+        self._pinyin = PinyinReader([v for e, c in zip(lexicon.entries, cue) if c for v in e.variants]
+                                    + [str(s["from"]) for s in lexicon.slang],
+                                    [v for e, c in zip(lexicon.entries, cue) if not c for v in e.variants])
         self._emoji = {}
         for e in lexicon.emoji:
             key = _ZERO_WIDTH.sub("", str(e["emoji"]))
@@ -74,7 +83,7 @@ class Normalizer:
             if "么" in text and len(conv) == len(text):  # tw2s turns 么 into 幺
                 conv = "".join(o if o == "么" else c for o, c in zip(text, conv))
             text = unicodedata.normalize("NFKC", conv)
-        text = text.lower()
+        text = fold_tones(text.lower())
         if not text.isascii():
             text = _SPACED_RUN.sub(lambda m: re.sub(_SEP, "", m.group(0)), text)
             text = _INSERTED.sub("", text)
@@ -82,7 +91,7 @@ class Normalizer:
         text = _SPACED_LATIN.sub(lambda m: re.sub(r"[\s\.\-_\*]", "", m.group(0)), text)
         text = _REPEAT_LATIN.sub(r"\1\1", text)
         text = _REPEAT_PUNCT.sub(r"\1", text)
-        return text.strip()
+        return self._pinyin(text).strip()
 
     def __call__(self, text: str) -> str:
         text = self._base(text)

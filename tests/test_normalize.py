@@ -38,6 +38,23 @@ def test_no_false_slang(raw):
     assert "自杀" not in normalize(raw) and "去死" not in normalize(raw)
 
 
+@pytest.mark.parametrize("raw, want", [
+    ("wo zai tian tai shang le", "我在天台上了"),
+    ("wǒ bù xiǎng huó le", "我不想活了"),                      # tone marks
+    ("ｗｏ ｙｉ ｊｉｎｇ ｃｈｉ ｌｅ ｙａｏ", "我已经吃了药"),           # full width; yao after 吃了 is 药
+    ("buxiang huole, zhen de xiang si", "不想活了, 真的想死"),  # every run once one spells a cue
+    ("tiao lou 就现在 17 lou", "跳楼就现在17楼"),
+])
+def test_pinyin_runs_are_read(raw, want):
+    assert normalize(raw) == want
+
+
+@pytest.mark.parametrize("raw", ["i'm on the bridge now", "ni hao", "you can die", "a ha ha", "hang in there",
+                                 "women ming tian jian", "ok 2 ge"])
+def test_pinyin_without_a_cue_and_english_stay_latin(raw):
+    assert normalize(raw) == raw
+
+
 def test_keeps_english_words_and_clauses():
     assert normalize("我很累, but i'm ok") == "我很累, but i'm ok"
 
