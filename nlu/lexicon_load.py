@@ -159,7 +159,7 @@ def _load_cues(path: Path, data) -> list[Entry]:
     return out
 
 
-CLAUSE_BREAK = r",.!?;…。！？；~\n"
+CLAUSE_BREAK = r",.!?;:…。！？；：~\n"
 _GAP = re.compile(r"~(\d+)")
 _CLASS = re.compile(r"\{([A-Z_][A-Z0-9_]*)\}")
 
