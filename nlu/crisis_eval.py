@@ -10,7 +10,8 @@ from its arrival, its first measurement is recorded in its README); and our own 
 written by someone who had not seen the lexicons or code: ``crisis_dev2.yaml`` (measured once,
 then tuned on) and ``crisis_heldout3.yaml`` (never tuned on); then a pool of 596 written the same
 way, split by a hash of the text into ``crisis_dev3.yaml`` (tuned on) and ``crisis_heldout4.yaml``
-(never read, never tuned on).
+(never read, never tuned on); and a second pool of 599 (other briefs) split into
+``crisis_dev4.yaml`` (tuned on) and ``crisis_heldout5.yaml`` (never read, never tuned on).
 
 Metrics: page recall (true high/imminent assessed ≥ high), imminent recall (true
 imminent assessed imminent), concern recall (true medium assessed ≥ medium),
@@ -44,8 +45,11 @@ OWN_HELDOUT3 = Path(__file__).with_name("eval") / "crisis_heldout3.yaml"
 # tuned on) and heldout4 (230, never read, never tuned on); see their headers
 OWN_DEV3 = Path(__file__).with_name("eval") / "crisis_dev3.yaml"
 OWN_HELDOUT4 = Path(__file__).with_name("eval") / "crisis_heldout4.yaml"
+# a second pool of 599 (other briefs), split by a hash of the text: dev4 (457) and heldout5 (142)
+OWN_DEV4 = Path(__file__).with_name("eval") / "crisis_dev4.yaml"
+OWN_HELDOUT5 = Path(__file__).with_name("eval") / "crisis_heldout5.yaml"
 MISSES_DIR = ROOT / "var" / "crisis_eval"
-NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4"})  # no misses file written
+NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4", "own-heldout5"})  # no misses file written
 
 # PsySUICIDE label → minimal expected Xinyi level (README beside valid.json).
 # None = "judge by text" (aggression labels): reported, not scored.
@@ -223,6 +227,8 @@ def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bo
     sets["own-heldout3"] = own_items(OWN_HELDOUT3)
     sets["own-dev3"] = own_items(OWN_DEV3)
     sets["own-heldout4"] = own_items(OWN_HELDOUT4)
+    sets["own-dev4"] = own_items(OWN_DEV4)
+    sets["own-heldout5"] = own_items(OWN_HELDOUT5)
     reports = {name: evaluate(name, items, assessor) for name, items in sets.items()}
     if write_misses:
         MISSES_DIR.mkdir(parents=True, exist_ok=True)
