@@ -43,6 +43,7 @@ from pathlib import Path
 from nlu.crisis_model import MODEL_PATH, CrisisModel
 from nlu.lexicon_load import LEXICON_DIR, Entry, Lexicon, load
 from nlu.normalize import Normalizer
+from nlu.pattern_index import PatternIndex
 from nlu.risk import Assessment, Risk
 
 JIEBA_DIR = Path(__file__).with_name("jieba")
@@ -54,7 +55,8 @@ CORE_KINDS = frozenset({"intent", "method", "self_harm", "farewell", "others"})
 _REINTERPRET = frozenset({"past", "hyperbole", "generic"})
 _SUBJECT_KINDS = frozenset({"first_person", "third_party"})
 _CLAUSE = re.compile(r"[,.!?;:…。！？；：~\n]+")
-_OBJECT_BEFORE = tuple("被把让给跟和与对找替帮为向问") + ("杀了", "打了", "骂", "伤害", "害", "告诉", "通知", "瞒着")
+_OBJECT_BEFORE = tuple("被把让给跟和与对找替帮为向问陪带养哄骗逗吓送") + (
+    "杀了", "打了", "骂", "伤害", "害", "告诉", "通知", "瞒着", "给了", "照顾", "接")
 _LATIN = re.compile(r"[a-z0-9' ]+")
 _NONE = Assessment()
 
@@ -113,8 +115,8 @@ class Assessor:
         self._all = _Scanner(entries)
         # gap patterns (nlu/lexicon/patterns*.yaml): regexes over the normalised text
         self._patterns = [(re.compile(e.pattern), e) for e in self.lexicon.patterns]
-        trig = [e.pattern for e in self.lexicon.patterns if e.kind in TRIGGER_KINDS]
-        self._pattern_trigger = re.compile("|".join(f"(?:{p})" for p in trig)) if trig else None
+        self._pattern_index = PatternIndex([e.pattern for e in self.lexicon.patterns])
+        self._trigger_patterns = frozenset(i for i, (_, e) in enumerate(self._patterns) if e.kind in TRIGGER_KINDS)
         self.use_spacy = use_spacy
         self._lock = threading.Lock()
         self.nlp = self.matcher = None
@@ -174,15 +176,20 @@ class Assessor:
         return out
 
     # ---- assessment --------------------------------------------------------------
-    def prefilter(self, norm: str) -> bool:
+    def prefilter(self, norm: str, candidates: list[int] | None = None) -> bool:
         """True when the normalised text contains any risk-bearing cue."""
         if not self._trigger.first.isdisjoint(norm) and self._trigger.scan(norm, first_hit_only=True):
             return True
-        return self._pattern_trigger is not None and self._pattern_trigger.search(norm) is not None
+        if candidates is None:
+            candidates = self._pattern_index.candidates(norm)
+        return any(self._patterns[i][0].search(norm) is not None for i in candidates if i in self._trigger_patterns)
 
-    def _pattern_hits(self, text: str) -> list[Hit]:
-        return [Hit(m.start(), m.end(), e) for rx, e in self._patterns for m in rx.finditer(text)
-                if m.end() > m.start()]
+    def _pattern_hits(self, text: str, candidates: list[int] | None = None) -> list[Hit]:
+        """Hits of the gap patterns (only those whose required text occurs: nlu/pattern_index.py)."""
+        if candidates is None:
+            candidates = self._pattern_index.candidates(text)
+        return [Hit(m.start(), m.end(), e) for rx, e in map(self._patterns.__getitem__, candidates)
+                for m in rx.finditer(text) if m.end() > m.start()]
 
     def assess(self, text: str) -> Assessment:
         norm = self.normalize(text or "")
@@ -193,10 +200,11 @@ class Assessor:
 
     def assess_rules(self, norm: str) -> Assessment:
         """The rule layer alone, on already normalised text."""
-        if not self.prefilter(norm):
+        candidates = self._pattern_index.candidates(norm)
+        if not self.prefilter(norm, candidates):
             return _NONE
         hits = set(self._all.scan(norm))
-        hits.update(self._pattern_hits(norm))
+        hits.update(self._pattern_hits(norm, candidates))
         if self.use_spacy:
             with self._lock:  # the jieba tokenizer instance is not thread-safe
                 hits.update(self._spacy_hits(norm))
@@ -348,6 +356,9 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             if not capped and k in CORE_KINDS and level >= Risk.medium:
                 now = (near("time", h) or get("in_progress") or get("plan") or means_ready(h)
                        or (get("means") and k in ("intent", "method") and get("acquire")))
+                if k == "others" and level < Risk.high and not (now and not near("time", h)) \
+                        and not (get("means") or get("in_progress") or get("plan")):
+                    now = False  # 今天不给钱谁都别想好过: a vague threat and a day is still vague
                 if now and (k != "farewell" or get("means") or get("in_progress") or get("time")):
                     level = Risk.imminent
         if who == "third_party":

@@ -1,0 +1,46 @@
+"""The pattern index may only skip patterns that cannot match: compare with running them all."""
+
+import pytest
+
+from nlu.assess import Assessor
+from nlu.crisis_eval import OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, PSY_TEST, own_items, psy_items
+from nlu.crisis_model_train import chat_rows
+from nlu.pattern_index import PatternIndex, anchors
+
+A = Assessor(model=False, use_spacy=False)
+
+
+def _texts():
+    items = psy_items(PSY_TEST, "all")
+    for p in (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4):
+        items += own_items(p)
+    return [A.normalize(it.text) for it in items] + [A.normalize(t) for t, _, _ in chat_rows()]
+
+
+def test_index_finds_every_pattern_hit_on_the_eval_texts():
+    texts = _texts()
+    assert len(texts) > 2000
+    for norm in texts:
+        brute = {(m.start(), m.end(), e.term) for rx, e in A._patterns for m in rx.finditer(norm) if m.end() > m.start()}
+        fast = {(h.start, h.end, h.entry.term) for h in A._pattern_hits(norm)}
+        assert fast == brute, norm
+
+
+def test_index_skips_most_patterns_on_ordinary_text():
+    n = len(A._patterns)
+    assert len(A._pattern_index.candidates(A.normalize("你们的服务时间是几点到几点"))) < n // 5
+
+
+@pytest.mark.parametrize("pattern, want", [
+    ("想.{0,6}(?:自杀|跳楼)", {"自杀", "跳楼"}),          # a word class beats a single character
+    ("(?:我|俺)~?在(?:天台|楼顶)", {"天台", "楼顶"}),
+    ("a+bc", {"bc"}),
+    ("(?:x|y)?abc", {"abc"}),                          # an optional group is not required
+])
+def test_anchors(pattern, want):
+    assert anchors(pattern.replace("~?", "")) == frozenset(want)
+
+
+def test_pattern_without_required_text_is_always_run():
+    idx = PatternIndex([r"\w+", "死"])
+    assert idx.always == [0] and idx.candidates("你好") == [0] and idx.candidates("死") == [0, 1]
