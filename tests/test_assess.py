@@ -125,3 +125,35 @@ def test_pattern_syntax_errors_report_file_and_line(tmp_path):
                                      encoding="utf-8")
     with pytest.raises(LexiconError, match=r"p.yaml:3.*unknown class"):
         load(tmp_path)
+
+
+# Cues written for one area that misfired on ordinary messages of another (the lexicon files
+# sh_*, fw_*, op_*, ng2_* were extended in parallel); each was fixed at its root entry.
+@pytest.mark.parametrize("text", [
+    "is 2 paracetamol enough for a headache",
+    "割腕了会留疤吗",                                  # a question about scars: at most medium
+    "我把剩下的消炎药都吃了",
+    "感冒药都吃了 还是发烧",
+    "婚礼的事我已经想好了 就差定个日子",
+    "今年是鼠年 想鼠宝宝了",
+    "我要跳出去这个圈子",
+    "我在天台上打电话 信号好 先不下去了",
+    "哪栋楼够高 能拍到全城夜景",
+    "我现在坐在窗台上发呆",
+    "我想一个人安安静静地走走",
+    "同事说了句再见就下班了 电话打不通，估计在地铁里",
+    "存款都转给我妈了，她帮我理财",
+    "吃了安眠药半夜不会醒",
+    "想过 上周还试过 没成功 那个蛋糕太难了",
+])
+def test_cross_area_look_alikes_do_not_page(text):
+    assert check(text).risk < Risk.high, check(text)
+
+
+@pytest.mark.parametrize("text", [
+    "老鼠药已经吃了 今晚别管我",
+    "我把老鼠药放进他的饭里了",
+    "奶奶走了 我活着也没意思 想去找她",
+])
+def test_cross_area_true_messages_page(text):
+    assert check(text).risk >= Risk.high, check(text)
