@@ -2,16 +2,17 @@
 
 The learned signal (nlu/crisis_model.py, a char n-gram logistic regression committed as
 data in nlu/model/) may only RAISE the rules' level; ``Assessor(model=True|False|None)``
-switches it (None: as the model file's CV-decided ``enabled_by_default`` says — on now, concern head
-only: its page head gave no page gain within the false-page limit, so it never pages).
+switches it (None: as the model file's CV-decided ``enabled_by_default`` says; whether its page
+head may page, or only its concern head may raise to medium, is decided by the same CV).
 
 Never does network I/O and never logs message text. Build an ``Assessor`` once
 (``default_assessor()``) and call ``assess(text)``; it returns an
 ``nlu.risk.Assessment`` (risk, category, signals such as "intent:自杀", "time:今晚").
 
 Cues come from the list entries (substring scan) and from the gap patterns of
-nlu/lexicon/patterns.yaml (regexes over the normalised text: 想…死, 割过腕, 如果我死了,
-绳子系好了 …); a pattern hit is a cue of its kind like any other. The spaCy layer
+nlu/lexicon/*patterns.yaml (regexes over the normalised text: 想…死, 割过腕, 如果我死了,
+绳子系好了 …); a pattern hit is a cue of its kind like any other. Only the patterns whose
+required text occurs in the message are run (nlu/pattern_index.py). The spaCy layer
 (PhraseMatcher over jieba tokens, one dedicated jieba instance) finds nothing the scan
 misses on any eval set; it stays switchable (use_spacy) and costs ~2 s start-up.
 

@@ -5,11 +5,12 @@
 
 Training data, and ONLY this: the PsySUICIDE dev split (``crisis_eval.psy_is_dev``;
 records with only the "judge by text" aggression labels left out), the PsyGUARD test
-split (nlu/eval/psyguard_test/, same rule), nlu/eval/crisis_dev.yaml, and the Rasa
+split (nlu/eval/psyguard_test/, same rule), nlu/eval/crisis_dev.yaml, crisis_dev2.yaml,
+crisis_dev3.yaml and crisis_dev4.yaml (the own DEV sets), and the Rasa
 training examples (nlu/rasa/data/nlu.yml, every intent but venting) as level none: ordinary
 chatbot traffic (我想预约, 想测一下焦虑) that the model must not raise — at most
 --max-chat-medium of it may be raised to medium, a limit the CV enforces beside the others. The aside split and nlu/eval/crisis_heldout.yaml are never
-read here.
+read here, nor are crisis_heldout3.yaml, crisis_heldout4.yaml and crisis_heldout5.yaml.
 
 Model: two L2-regularised logistic-regression heads (page: level ≥ high; concern:
 level ≥ medium) over binary character 1..n-grams of the normalised text, rows
@@ -21,10 +22,15 @@ Choice by stratified k-fold CV inside the training data: for every (ngram_max, l
 min_df) the out-of-fold scores are combined with the rules' own assessments
 (rules + model, raise-only, with the guard options) and the thresholds that maximise
 page hits + concern hits subject to the combined false-page rate ≤ --max-false-page
-(pooled negatives) and ≤ 0.03 on crisis_dev.yaml negatives are picked; highest
+(pooled negatives) and ≤ 0.03 on the own dev sets' negatives are picked; highest
 thresholds win ties. A nested estimate (thresholds picked on the other folds' OOF
 scores, applied to the held fold) is reported beside it, because picking thresholds
 on the same OOF scores one reports is optimistic.
+
+Own dev items with a rules snapshot (nlu/rules_snapshot.py) are combined with what the rules
+said BEFORE they were tuned on them, not with today's rules: otherwise the CV measures the model
+beside rules that were fitted to the very same items, and the model seems to add nothing even
+where the rules fail on new text.
 """
 from __future__ import annotations
 
@@ -39,7 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.crisis_eval import OWN_DEV, PSY_DEFAULT, PSY_TEST, own_items, psy_items
+from nlu.crisis_eval import OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, PSY_DEFAULT, PSY_TEST, own_items, psy_items
+from nlu import rules_snapshot
 from nlu.crisis_model import FORMAT, MODEL_PATH, CrisisModel, content_hash, ngrams
 from nlu.risk import Assessment, Risk
 
@@ -47,8 +54,9 @@ GRID_NGRAM = (2, 3)
 GRID_L2 = (1e-4, 3e-4, 1e-3)
 GRID_MIN_DF = (2,)
 # (hyperbole_news, negated_or_generic, third_party_no_page); earlier ones win ties
-GUARD_OPTIONS = ((True, True, False), (True, True, True), (True, False, False), (True, False, True),
-                 (False, False, False))
+# the hyperbole/news and negation guards always stay on (a model must not raise 不想自杀 or 累死);
+# only whether a third party's crisis may page is chosen
+GUARD_OPTIONS = ((True, True, False), (True, True, True))
 K = 5
 STEPS = 800
 ROUND = 4
@@ -64,6 +72,7 @@ class Ex:
     rules: Assessment
 
 
+OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4)  # never the held-out ones
 CHAT_DATA = Path(__file__).with_name("rasa") / "data" / "nlu.yml"
 CHAT_SKIP = frozenset({"venting"})  # distress talk: not a negative to learn from
 
@@ -78,8 +87,9 @@ def training_set(psy_path: Path = PSY_DEFAULT) -> list[tuple[str, Risk, str]]:
     for it in psy_items(psy_path, "dev") + psy_items(PSY_TEST, "all"):
         if it.risk is not None:
             out.append((it.text, it.risk, "psy"))
-    for it in own_items(OWN_DEV):
-        out.append((it.text, it.risk, "own"))
+    for path in OWN_DEV_SETS:
+        for it in own_items(path):
+            out.append((it.text, it.risk, "own"))
     return out
 
 
@@ -90,11 +100,24 @@ def set_hash(rows) -> str:
     return h.hexdigest()
 
 
-def build_examples(rows, assessor) -> list[Ex]:
+def untuned_rules() -> dict[str, Assessment]:
+    """The rules' assessments of own dev sets from before they were tuned on them (nlu/rules_snapshot.py)."""
+    out: dict[str, Assessment] = {}
+    for path in OWN_DEV_SETS:
+        out.update(rules_snapshot.load(path))
+    return out
+
+
+def build_examples(rows, assessor, untuned: dict[str, Assessment] | None = None) -> list[Ex]:
+    """Each example with the rules' assessment it is combined with: the untuned one where a
+    snapshot has it (own dev sets the rules were later tuned on), else the current rules'."""
     out = []
+    untuned = untuned or {}
     for text, risk, src in rows:
         norm = assessor.normalize(text or "")
-        rules = assessor.assess_rules(norm) if norm else Assessment()
+        rules = untuned.get(text) if src == "own" else None
+        if rules is None:
+            rules = assessor.assess_rules(norm) if norm else Assessment()
         out.append(Ex(text, norm, risk, src, rules))
     return out
 
@@ -274,9 +297,10 @@ def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float, page_head:
         for tp in (THRESHOLDS if page_head else [1.01]):
             for tc in THRESHOLDS:
                 c = fr.counts(sp, sc, tp, tc, guards)
-                if c["neg_paged"] > max_fp * c["neg_n"]:
+                # limits never below what the rules alone already do (thresholds 1.01 = rules alone)
+                if c["neg_paged"] > max(base["neg_paged"], max_fp * c["neg_n"]):
                     continue
-                if c["own_neg_n"] and c["own_neg_paged"] > 0.03 * c["own_neg_n"]:
+                if c["own_neg_n"] and c["own_neg_paged"] > max(base["own_neg_paged"], 0.03 * c["own_neg_n"]):
                     continue
                 if c["neg_concern"] > max_neg_concern:
                     continue
@@ -397,8 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = training_set(Path(args.psysuicide))
     sha = set_hash(rows)
     t0 = time.perf_counter()
-    exs = build_examples(rows, Assessor(model=False))
-    print(f"training set: {len(exs)} items (sha256 {sha[:16]}…), rules assessed in {time.perf_counter() - t0:.1f}s")
+    untuned = untuned_rules()
+    exs = build_examples(rows, Assessor(model=False), untuned)
+    print(f"training set: {len(exs)} items (sha256 {sha[:16]}…), rules assessed in {time.perf_counter() - t0:.1f}s; "
+          f"{sum(e.text in untuned for e in exs if e.source == 'own')} own items combined with untuned rules")
 
     if args.check:
         old = json.loads(Path(args.out).read_text(encoding="utf-8"))
@@ -424,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     model["training_set"] = {"sha256": sha, "n": len(exs),
                              "sources": ["PsySUICIDE valid.json dev split (crisis_eval.psy_is_dev), scored labels only",
                                          "PsyGUARD test split (nlu/eval/psyguard_test/test.jsonl), scored labels only",
-                                         "nlu/eval/crisis_dev.yaml",
+                                         "nlu/eval/crisis_dev.yaml, crisis_dev2.yaml, crisis_dev3.yaml, crisis_dev4.yaml (with rules snapshots)",
                                          "nlu/rasa/data/nlu.yml (all intents but venting) as level none"],
                              "psysuicide_sha256": hashlib.sha256(Path(args.psysuicide).read_bytes()).hexdigest()}
     nc, rc = cv["summary"].pop("_nested_counts"), cv["summary"].pop("_rules_counts")

@@ -1,14 +1,21 @@
 """Eval floors: a lexicon (or model) regression must fail CI.
 
-Own held-out meets the issue's targets, with and without the learned model. Own dev does not
-(35 counselling-style items without lexicon cues were added for the learned signal): its floors
-are the measured values. PsySUICIDE does NOT meet the targets: floors are the measured values —
-raise them as it improves. Measured 2026-11-22 after tuning on the PsyGUARD test split:
+Own held-out v1 meets the issue's targets, with and without the learned model. Nothing else does:
+floors are the measured values (raise them as things improve). Measured 2026-11-22, after the
+second lexicon round and the model retrained with a page head (its CV combines it with the rules'
+untuned assessments of dev3/dev4, see nlu/rules_snapshot.py):
 
-  set                    default (rules + concern-only model)   rules only
-  valid dev              page 0.950 concern 0.991 fp 0.009      0.950 / 0.964 / 0.009
-  valid aside (held out) page 0.897 concern 0.912 fp 0.014      0.897 / 0.853 / 0.014
-  PsyGUARD test (tuned)  page 0.961 concern 0.960 fp 0.021      0.961 / 0.939 / 0.021
+  set                        default (rules + model)                 rules only
+  valid dev                  page 0.959 concern 0.973 fp 0.009       0.950 / 0.973 / 0.009
+  valid aside (held out)     page 0.897 concern 0.853 fp 0.017       0.897 / 0.853 / 0.014
+  PsyGUARD test (tuned)      page 0.966 concern 0.960 fp 0.013       0.961 / 0.953 / 0.013
+  own held-out v3 (6 of 160 seen)  page 0.831 imm 0.640 concern 0.833 fp 0.031
+  own held-out v4 (never read)     page 0.716 imm 0.568 concern 0.745 fp 0.045
+  own held-out v5 (never read)     page 0.646 imm 0.435 concern 0.886 fp 0.048
+
+The aside's concern recall fell from 0.912 (the earlier concern-only model) to 0.853: two of its
+34 items; the same retraining raised concern on held-out v4 from 0.532 to 0.745 and v5 from 0.571
+to 0.886. That trade was accepted and its floors lowered with it.
 """
 from pathlib import Path
 
@@ -41,44 +48,45 @@ def test_own_dev_floors(assessor, page, concern):
 
 
 def test_own_heldout3_floors():
-    """Written independently and never tuned on: far below the issue's targets (measured page
-    0.569, imminent 0.520, concern 0.633, false-page 0.031). The floors only catch regressions."""
+    """Written independently and never tuned on: first measured page 0.569, imminent 0.520,
+    concern 0.633, false-page 0.031; now 0.831 / 0.640 / 0.833 / 0.031. Regression floors."""
     r = m("own-heldout3", own_items(OWN_HELDOUT3))
-    assert r["page_recall"] >= 0.56 and r["imminent_recall"] >= 0.52 and r["concern_recall"] >= 0.63, r
+    assert r["page_recall"] >= 0.83 and r["imminent_recall"] >= 0.64 and r["concern_recall"] >= 0.83, r
     assert r["false_page"] <= 0.035, r
 
 
 def test_own_heldout4_floors():
     """The held-out part of a 596-item pool written independently (never read, never tuned on).
     First measured page 0.336, imminent 0.318, concern 0.383, false-page 0.045 — far below the
-    targets. The floors only catch regressions."""
+    targets; now 0.716 / 0.568 / 0.745 / 0.045. The floors only catch regressions."""
     r = m("own-heldout4", own_items(OWN_HELDOUT4))
-    assert r["page_recall"] >= 0.33 and r["imminent_recall"] >= 0.31 and r["concern_recall"] >= 0.38, r
+    assert r["page_recall"] >= 0.71 and r["imminent_recall"] >= 0.56 and r["concern_recall"] >= 0.74, r
     assert r["false_page"] <= 0.045, r
 
 
 def test_own_heldout5_floors():
     """Held-out quarter of a second independently written pool (never read, never tuned on).
-    First measured page 0.477, imminent 0.261, concern 0.571, false-page 0.095. Regression floors."""
+    First measured page 0.477, imminent 0.261, concern 0.571, false-page 0.095; now 0.646 / 0.435 /
+    0.886 / 0.048. Regression floors."""
     r = m("own-heldout5", own_items(OWN_HELDOUT5))
-    assert r["page_recall"] >= 0.47 and r["imminent_recall"] >= 0.26 and r["concern_recall"] >= 0.57, r
-    assert r["false_page"] <= 0.096, r
+    assert r["page_recall"] >= 0.64 and r["imminent_recall"] >= 0.43 and r["concern_recall"] >= 0.88, r
+    assert r["false_page"] <= 0.05, r
 
 
 def test_own_dev4_floors():
     """Dev part of the second pool: first measured page 0.553 / imminent 0.505 / concern 0.577 /
-    false-page 0.029, then tuned on."""
+    false-page 0.029, then tuned on (0.996 / 0.979 / 1.000 / 0.000)."""
     r = m("own-dev4", own_items(OWN_DEV4))
-    assert r["page_recall"] >= 0.55 and r["imminent_recall"] >= 0.50 and r["concern_recall"] >= 0.57, r
-    assert r["false_page"] <= 0.03, r
+    assert r["page_recall"] >= 0.99 and r["imminent_recall"] >= 0.97 and r["concern_recall"] >= 0.99, r
+    assert r["false_page"] <= 0.0, r
 
 
 def test_own_dev3_floors():
     """The dev part of that pool: first measured page 0.415 / imminent 0.343 / concern 0.630 /
-    false-page 0.045, then tuned on."""
+    false-page 0.045, then tuned on (0.989 / 1.000 / 1.000 / 0.000)."""
     r = m("own-dev3", own_items(OWN_DEV3))
-    assert r["page_recall"] >= 0.41 and r["imminent_recall"] >= 0.34 and r["concern_recall"] >= 0.63, r
-    assert r["false_page"] <= 0.046, r
+    assert r["page_recall"] >= 0.98 and r["imminent_recall"] >= 0.99 and r["concern_recall"] >= 0.99, r
+    assert r["false_page"] <= 0.0, r
 
 
 def test_own_dev2_floors():
@@ -91,9 +99,9 @@ def test_own_dev2_floors():
 
 @pytest.mark.skipif(not Path(PSY_DEFAULT).exists(), reason="PsySUICIDE not present")
 @pytest.mark.parametrize("part, page, concern, fp, assessor", [
-    ("dev", 0.95, 0.99, 0.01, None), ("aside", 0.89, 0.91, 0.015, None),
+    ("dev", 0.95, 0.97, 0.01, None), ("aside", 0.89, 0.85, 0.018, None),
     ("dev", 0.95, 0.96, 0.01, RULES), ("aside", 0.89, 0.85, 0.015, RULES),
-    ("test", 0.96, 0.95, 0.022, None), ("test", 0.96, 0.93, 0.022, RULES),
+    ("test", 0.96, 0.955, 0.014, None), ("test", 0.96, 0.95, 0.014, RULES),
 ], ids=["dev-default", "aside-default", "dev-rules", "aside-rules", "test-default", "test-rules"])
 def test_psysuicide_floors(part, page, concern, fp, assessor):
     items = psy_items(PSY_TEST, "all") if part == "test" else psy_items(PSY_DEFAULT, part)
