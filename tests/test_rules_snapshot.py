@@ -1,0 +1,38 @@
+"""Rules snapshots: what the rules said before tuning, and the trainer combining the model with it."""
+import json
+
+from nlu import rules_snapshot
+from nlu.crisis_eval import OWN_DEV3, OWN_DEV4, own_items
+from nlu.crisis_model_train import build_examples, untuned_rules
+from nlu.assess import Assessor
+from nlu.risk import Risk
+
+
+def test_write_and_load_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setattr(rules_snapshot, "SNAPSHOT_DIR", tmp_path)
+    src = tmp_path / "tiny.yaml"
+    src.write_text('items:\n  - {text: "我想自杀", risk: high, category: self}\n'
+                   '  - {text: "今天天气很好", risk: none, category: none}\n', encoding="utf-8")
+    path = rules_snapshot.write(src, note="test")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["set"] == "tiny.yaml" and len(data["rules_commit"]) == 40
+    snap = rules_snapshot.load(src)
+    assert snap["我想自杀"].risk == Risk.high and snap["今天天气很好"].risk == Risk.none
+
+
+def test_committed_snapshots_cover_their_sets_and_show_the_untuned_rules():
+    for path in (OWN_DEV3, OWN_DEV4):
+        snap = rules_snapshot.load(path)
+        items = own_items(path)
+        assert {it.text for it in items} <= set(snap)
+        pages = [it for it in items if it.risk >= Risk.high]
+        caught = sum(snap[it.text].risk >= Risk.high for it in pages) / len(pages)
+        assert caught < 0.6  # the first measurements (0.415 and 0.553): untuned, unlike today's rules
+
+
+def test_trainer_uses_the_snapshot_for_own_items_only():
+    untuned = untuned_rules()
+    text = next(iter(untuned))
+    exs = build_examples([(text, Risk.high, "own"), (text, Risk.high, "psy")], Assessor(model=False), untuned)
+    assert exs[0].rules == untuned[text]
+    assert exs[1].rules == Assessor(model=False).assess_rules(exs[1].norm)
