@@ -9,7 +9,7 @@ untuned assessments of dev3/dev4, see nlu/rules_snapshot.py):
   valid dev                  page 0.959 concern 0.973 fp 0.009       0.950 / 0.973 / 0.009
   valid aside (held out)     page 0.897 concern 0.853 fp 0.017       0.897 / 0.853 / 0.014
   PsyGUARD test (tuned)      page 0.966 concern 0.960 fp 0.013       0.961 / 0.953 / 0.013
-  own held-out v3 (6 of 160 seen)  page 0.831 imm 0.640 concern 0.833 fp 0.031
+  own held-out v3 (50 of 160 seen) page 0.831 imm 0.640 concern 0.833 fp 0.031
   own held-out v4 (never read)     page 0.716 imm 0.568 concern 0.745 fp 0.045
   own held-out v5 (never read)     page 0.646 imm 0.435 concern 0.886 fp 0.048
 
