@@ -357,9 +357,8 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             if not capped and k in CORE_KINDS and level >= Risk.medium:
                 now = (near("time", h) or get("in_progress") or get("plan") or means_ready(h)
                        or (get("means") and k in ("intent", "method") and get("acquire")))
-                if k == "others" and level < Risk.high and not (now and not near("time", h)) \
-                        and not (get("means") or get("in_progress") or get("plan")):
-                    now = False  # 今天不给钱谁都别想好过: a vague threat and a day is still vague
+                if k == "others" and level < Risk.high and not (get("means") or get("in_progress") or get("plan")):
+                    now = False  # 今天不给钱谁都别想好过: a vague threat and only a day is still vague
                 if now and (k != "farewell" or get("means") or get("in_progress") or get("time")):
                     level = Risk.imminent
         if who == "third_party":
