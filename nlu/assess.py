@@ -42,15 +42,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from nlu.crisis_model import MODEL_PATH, CrisisModel
-from nlu.lexicon_load import LEXICON_DIR, Entry, Lexicon, load
+from nlu.lexicon_load import LEXICON_DIR, RISK_CUE_KINDS, Entry, Lexicon, load
 from nlu.normalize import Normalizer
 from nlu.pattern_index import PatternIndex
 from nlu.risk import Assessment, Risk
 
 JIEBA_DIR = Path(__file__).with_name("jieba")
 
-TRIGGER_KINDS = frozenset({"intent", "method", "self_harm", "plan", "in_progress", "farewell", "others",
-                           "passive", "past", "distress", "hyperbole", "means"})
+TRIGGER_KINDS = RISK_CUE_KINDS | {"distress", "hyperbole"}
 CORE_KINDS = frozenset({"intent", "method", "self_harm", "farewell", "others"})
 # a gap pattern of these kinds re-reads the list cues inside it (第二次自杀又失败了: past, not intent)
 _REINTERPRET = frozenset({"past", "hyperbole", "generic"})

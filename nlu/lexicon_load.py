@@ -67,6 +67,10 @@ KINDS = {
     "trivial": "a trivial cause that downgrades soft cues",
 }
 
+# kinds whose cue alone says something about risk (the engine's triggers, with distress and hyperbole)
+RISK_CUE_KINDS = frozenset({"intent", "method", "self_harm", "plan", "in_progress", "farewell", "others",
+                            "passive", "past", "means"})
+
 
 class LexiconError(ValueError):
     pass

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import opencc
 
-from nlu.lexicon_load import Lexicon, load
+from nlu.lexicon_load import RISK_CUE_KINDS, Lexicon, load
 from nlu.pinyin_text import PinyinReader, fold_tones
 
 _ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
@@ -30,9 +30,6 @@ _INSERTED = re.compile(rf"(?<=[{_CJK}a-z0-9])(?:[\s\.\-_\*~·•/\\|\+=\^`'\"#@&
 # 自，杀 / 不。想。活: sentence punctuation between single isolated CJK characters
 _SPACED_RUN = re.compile(rf"(?:^|(?<={_SEP}))[{_CJK}](?:{_SEP}+[{_CJK}](?={_SEP}|$)){{1,}}")
 _SPACED_LATIN = re.compile(r"(?<![a-z])[a-z](?:[\s\.\-_\*]+[a-z](?![a-z])){3,}")
-# lexicon kinds whose words, spelled in pinyin, make a message read as pinyin
-RISK_KINDS = frozenset({"intent", "method", "self_harm", "plan", "in_progress", "farewell", "others",
-                        "passive", "past", "means"})
 _REPEAT_CJK = re.compile(rf"([{_CJK}])\1{{2,}}")
 _REPEAT_LATIN = re.compile(r"([a-z])\1{2,}")
 _REPEAT_PUNCT = re.compile(r"([^\w\s])\1{2,}")
@@ -46,7 +43,7 @@ def _is_emoji(ch: str) -> bool:
 class Normalizer:
     def __init__(self, lexicon: Lexicon):
         self._cc = opencc.OpenCC("tw2s")
-        cue = [e.kind in RISK_KINDS for e in lexicon.entries]
+        cue = [e.kind in RISK_CUE_KINDS for e in lexicon.entries]  # their words, in pinyin, make a run read
         self._pinyin = PinyinReader([v for e, c in zip(lexicon.entries, cue) if c for v in e.variants]
                                     + [str(s["from"]) for s in lexicon.slang],
                                     [v for e, c in zip(lexicon.entries, cue) if not c for v in e.variants])
