@@ -29,6 +29,8 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
   medium, with a want verb → high; passive, past attempt → medium; distress → low;
   any of intent/method/self-harm/farewell/threat together with a near time, an
   in-progress cue, a plan, or a means that was acquired or taken → imminent;
+  passive ideation at a dangerous place (我在天台 活着没意思) → imminent, unless a
+  habitual frame (总是, 每次) makes it a recurring thought;
   a plan phrase alone → imminent; past/recovery markers cap at medium;
 * someone else: their ideation → medium third_party; in danger now (time,
   in progress, plan, means) → high third_party.
@@ -307,6 +309,7 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
     self_level, self_cat = Risk.none, "none"
     tp_level = Risk.none
     core_self: list[Hit] = []
+    passive_self: list[Hit] = []  # the writer's passive ideation, not capped by a recovery marker
 
     def raise_self(level: Risk, cat: str):
         nonlocal self_level, self_cat
@@ -368,6 +371,8 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             continue
         if k in CORE_KINDS:
             core_self.append(h)
+        if k == "passive" and level >= Risk.medium and not (get("recovery") or get("habitual")):
+            passive_self.append(h)
         raise_self(level, cat)
 
     # in-progress / means / weak farewell without a core cue of the writer
@@ -376,7 +381,7 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
         ip = [h for h in get("in_progress") if before(h, "negation") is None]
         if hard_means and (ip or get("acquire")) and not news:
             raise_self(Risk.imminent, "self")
-        elif ip and (get("means") or core_self) and not news:
+        elif ip and (get("means") or core_self or passive_self) and not news:  # 我在天台 活着没意思
             raise_self(Risk.imminent, next((h.entry.category for h in ip), "self"))
         elif self_level >= Risk.high and get("in_progress") and core_self:
             raise_self(Risk.imminent, self_cat)

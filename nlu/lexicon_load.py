@@ -65,6 +65,7 @@ KINDS = {
     "generic": "follows a cue and makes it general talk (自杀的人)",
     "news": "news, fiction, lectures: cues are reports, not the writer's state",
     "trivial": "a trivial cause that downgrades soft cues",
+    "habitual": "often/sometimes (总是, 每次): passive ideation at a dangerous place is a recurring thought, not now",
 }
 
 # kinds whose cue alone says something about risk (the engine's triggers, with distress and hyperbole)

@@ -54,6 +54,10 @@ def test_hyperbole_and_news_do_not_page(text):
     ("我同事说他想死", Risk.medium, "third_party"),   # third party
     ("我朋友在楼顶，说今晚要跳下去", Risk.high, "third_party"),
     ("以前想过自杀，现在好多了", Risk.medium, "self"),
+    # passive ideation said at a dangerous place is the writer there now, not a mood
+    ("我在天台上 觉得活着真没意思", Risk.imminent, "self"),
+    ("在桥上站了好久 好想消失", Risk.imminent, "self"),
+    ("在江边钓鱼 活着真没意思", Risk.medium, "self"),
     ("不如死了算了", Risk.medium, "self"),
     # subject rules: 我 inside 我想 still names the writer; a person named inside the gap of
     # 想…自杀 is not the one who wants to die; someone else's passive talk is not paged
