@@ -11,7 +11,9 @@ written by someone who had not seen the lexicons or code: ``crisis_dev2.yaml`` (
 then tuned on) and ``crisis_heldout3.yaml`` (never tuned on); then a pool of 596 written the same
 way, split by a hash of the text into ``crisis_dev3.yaml`` (tuned on) and ``crisis_heldout4.yaml``
 (never read, never tuned on); and a second pool of 599 (other briefs) split into
-``crisis_dev4.yaml`` (tuned on) and ``crisis_heldout5.yaml`` (never read, never tuned on).
+``crisis_dev4.yaml`` (tuned on) and ``crisis_heldout5.yaml`` (never read, never tuned on);
+and a third pool of 1,189 (eight briefs) split into ``crisis_dev5.yaml`` (tuned on) and
+``crisis_heldout6.yaml`` (never read, never tuned on).
 
 Metrics: page recall (true high/imminent assessed ≥ high), imminent recall (true
 imminent assessed imminent), concern recall (true medium assessed ≥ medium),
@@ -48,8 +50,11 @@ OWN_HELDOUT4 = Path(__file__).with_name("eval") / "crisis_heldout4.yaml"
 # a second pool of 599 (other briefs), split by a hash of the text: dev4 (457) and heldout5 (142)
 OWN_DEV4 = Path(__file__).with_name("eval") / "crisis_dev4.yaml"
 OWN_HELDOUT5 = Path(__file__).with_name("eval") / "crisis_heldout5.yaml"
+# a third pool of 1,189 (eight briefs), split by a hash of the text: dev5 (895) and heldout6 (294)
+OWN_DEV5 = Path(__file__).with_name("eval") / "crisis_dev5.yaml"
+OWN_HELDOUT6 = Path(__file__).with_name("eval") / "crisis_heldout6.yaml"
 MISSES_DIR = ROOT / "var" / "crisis_eval"
-NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4", "own-heldout5"})  # no misses file written
+NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4", "own-heldout5", "own-heldout6"})  # no misses file written
 
 # PsySUICIDE label → minimal expected Xinyi level (README beside valid.json).
 # None = "judge by text" (aggression labels): reported, not scored.
@@ -229,6 +234,8 @@ def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bo
     sets["own-heldout4"] = own_items(OWN_HELDOUT4)
     sets["own-dev4"] = own_items(OWN_DEV4)
     sets["own-heldout5"] = own_items(OWN_HELDOUT5)
+    sets["own-dev5"] = own_items(OWN_DEV5)
+    sets["own-heldout6"] = own_items(OWN_HELDOUT6)
     reports = {name: evaluate(name, items, assessor) for name, items in sets.items()}
     if write_misses:
         MISSES_DIR.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 import json
 
 from nlu import rules_snapshot
-from nlu.crisis_eval import OWN_DEV3, OWN_DEV4, own_items
+from nlu.crisis_eval import OWN_DEV3, OWN_DEV4, OWN_DEV5, own_items
 from nlu.crisis_model_train import build_examples, untuned_rules
 from nlu.assess import Assessor
 from nlu.risk import Risk
@@ -21,13 +21,13 @@ def test_write_and_load_round_trip(tmp_path, monkeypatch):
 
 
 def test_committed_snapshots_cover_their_sets_and_show_the_untuned_rules():
-    for path in (OWN_DEV3, OWN_DEV4):
+    for path in (OWN_DEV3, OWN_DEV4, OWN_DEV5):
         snap = rules_snapshot.load(path)
         items = own_items(path)
         assert {it.text for it in items} <= set(snap)
         pages = [it for it in items if it.risk >= Risk.high]
         caught = sum(snap[it.text].risk >= Risk.high for it in pages) / len(pages)
-        assert caught < 0.6  # the first measurements (0.415 and 0.553): untuned, unlike today's rules
+        assert caught < 0.6  # the first measurements (0.415, 0.553, 0.476): untuned, unlike today's rules
 
 
 def test_trainer_uses_the_snapshot_for_own_items_only():
