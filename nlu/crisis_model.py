@@ -5,6 +5,9 @@ vocabulary of character 1..3-grams (with ``^``/``$`` marking the text's edges):
 
 * ``page``    — P(true level ≥ high: active ideation, plan, preparation, self-harm)
 * ``concern`` — P(true level ≥ medium: also passive ideation, past attempt)
+* ``imminent`` (optional, a third weight per n-gram) — P(true level = imminent: plan, means,
+  time, act under way); it only turns a message that already pages (high, by the rules or the
+  page head) into imminent: a shorter SLA and the top of the queue, never a new page
 
 Features are binary presence, L2-normalised over the n-grams that are in the
 vocabulary (x_g = 1/sqrt(k) for each of the k known n-grams present), so a score is
@@ -70,6 +73,7 @@ def content_hash(model: dict) -> str:
 class Scores:
     page: float
     concern: float
+    imminent: float = 0.0
 
 
 class CrisisModel:
@@ -81,10 +85,13 @@ class CrisisModel:
         self.b_page = float(data["intercepts"]["page"])
         self.b_concern = float(data["intercepts"]["concern"])
         # gram -> (w_page, w_concern)
-        self.weights: dict[str, tuple[float, float]] = {g: (float(w[0]), float(w[1]))
-                                                         for g, w in data["weights"].items()}
+        self.b_imminent = float(data["intercepts"].get("imminent", 0.0))
+        # gram -> (w_page, w_concern, w_imminent); models without the imminent head store two
+        self.weights: dict[str, tuple[float, float, float]] = {
+            g: (float(w[0]), float(w[1]), float(w[2]) if len(w) > 2 else 0.0) for g, w in data["weights"].items()}
         self.t_page = float(data["thresholds"]["page"])
         self.t_concern = float(data["thresholds"]["concern"])
+        self.t_imminent = float(data["thresholds"].get("imminent", 1.01))  # absent: the head never fires
         g = data["guards"]
         self.guard_hyperbole_news = bool(g["hyperbole_news"])
         self.guard_negated = bool(g["negated_or_generic"])
@@ -97,19 +104,21 @@ class CrisisModel:
 
     def scores(self, norm: str) -> Scores:
         w = self.weights
-        sp = sc = 0.0
+        sp = sc = si = 0.0
         k = 0
         for g in ngrams(norm, self.nmax):
             t = w.get(g)
             if t is not None:
                 sp += t[0]
                 sc += t[1]
+                si += t[2]
                 k += 1
         if k:
             r = 1.0 / math.sqrt(k)
             sp *= r
             sc *= r
-        return Scores(_sigmoid(self.b_page + sp), _sigmoid(self.b_concern + sc))
+            si *= r
+        return Scores(_sigmoid(self.b_page + sp), _sigmoid(self.b_concern + sc), _sigmoid(self.b_imminent + si))
 
     def guarded(self, rules: Assessment) -> bool:
         """The rules read the message and defused it: the model must not raise.
@@ -134,18 +143,26 @@ class CrisisModel:
         """Raise-only combination of the rules' assessment with the model's scores."""
         if self.guarded(rules):
             return rules
+        if rules.risk == Risk.high:
+            return self.urgent(rules, s)
         if s.page >= self.t_page:
             if rules.category == "third_party" and self.guard_third_party or self.capped(rules):
                 cat = rules.category if rules.risk >= Risk.medium and rules.category != "none" else "self"
                 return rules.raised_to(Risk.medium, cat, f"model:page({s.page:.2f})")
             cat = rules.category if rules.risk >= Risk.medium and rules.category != "none" else "self"
-            return rules.raised_to(Risk.high, cat, f"model:page({s.page:.2f})")
+            return self.urgent(rules.raised_to(Risk.high, cat, f"model:page({s.page:.2f})"), s)
         if s.concern >= self.t_concern:
             cat = rules.category if rules.risk >= Risk.medium and rules.category != "none" else "self"
             return rules.raised_to(Risk.medium, cat, f"model:concern({s.concern:.2f})")
         return rules
 
+    def urgent(self, paged: Assessment, s: Scores) -> Assessment:
+        """A message that pages (high) is imminent when the imminent head says so (never if capped)."""
+        if paged.risk == Risk.high and s.imminent >= self.t_imminent and not self.capped(paged):
+            return paged.raised_to(Risk.imminent, paged.category, f"model:imminent({s.imminent:.2f})")
+        return paged
+
     def raise_(self, rules: Assessment, norm: str) -> Assessment:
-        if rules.risk >= Risk.high or self.guarded(rules):
+        if rules.risk >= Risk.imminent or (rules.risk == Risk.high and self.t_imminent > 1.0) or self.guarded(rules):
             return rules  # nothing to raise (or not allowed to): skip the scoring
         return self.apply(rules, self.scores(norm))

@@ -12,8 +12,8 @@ chatbot traffic (我想预约, 想测一下焦虑) that the model must not raise
 --max-chat-medium of it may be raised to medium, a limit the CV enforces beside the others. The aside split and nlu/eval/crisis_heldout.yaml are never
 read here, nor are crisis_heldout3.yaml, crisis_heldout4.yaml and crisis_heldout5.yaml.
 
-Model: two L2-regularised logistic-regression heads (page: level ≥ high; concern:
-level ≥ medium) over binary character 1..n-grams of the normalised text, rows
+Model: three L2-regularised logistic-regression heads (page: level ≥ high; concern:
+level ≥ medium; imminent: level = imminent) over binary character 1..n-grams of the normalised text, rows
 L2-normalised, fitted by full-batch Nesterov gradient descent (numpy, deterministic,
 a fixed number of steps). Weights are rounded to 4 decimals and tiny ones dropped
 before anything is scored, so cross-validation scores the model exactly as it ships.
@@ -25,7 +25,9 @@ page hits + concern hits subject to the combined false-page rate ≤ --max-false
 (pooled negatives) and ≤ 0.03 on the own dev sets' negatives are picked; highest
 thresholds win ties. A nested estimate (thresholds picked on the other folds' OOF
 scores, applied to the held fold) is reported beside it, because picking thresholds
-on the same OOF scores one reports is optimistic.
+on the same OOF scores one reports is optimistic. The imminent head's threshold is then picked
+the same way on top of the chosen page/concern thresholds: most true imminent messages made
+imminent, with at most MAX_OVER_IMMINENT × (true high messages) others made imminent.
 
 Own dev items with a rules snapshot (nlu/rules_snapshot.py) are combined with what the rules
 said BEFORE they were tuned on them, not with today's rules: otherwise the CV measures the model
@@ -45,13 +47,13 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.crisis_eval import OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, PSY_DEFAULT, PSY_TEST, own_items, psy_items
+from nlu.crisis_eval import OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, PSY_DEFAULT, PSY_TEST, own_items, psy_items
 from nlu import rules_snapshot
 from nlu.crisis_model import FORMAT, MODEL_PATH, CrisisModel, content_hash, ngrams
 from nlu.risk import Assessment, Risk
 
 GRID_NGRAM = (2, 3)
-GRID_L2 = (1e-4, 3e-4, 1e-3)
+GRID_L2 = (3e-5, 1e-4, 3e-4)
 GRID_MIN_DF = (2,)
 # (hyperbole_news, negated_or_generic, third_party_no_page); earlier ones win ties
 # the hyperbole/news and negation guards always stay on (a model must not raise 不想自杀 or 累死);
@@ -72,7 +74,7 @@ class Ex:
     rules: Assessment
 
 
-OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4)  # never the held-out ones
+OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5)  # never the held-out ones
 CHAT_DATA = Path(__file__).with_name("rasa") / "data" / "nlu.yml"
 CHAT_SKIP = frozenset({"venting"})  # distress talk: not a negative to learn from
 
@@ -123,6 +125,18 @@ def build_examples(rows, assessor, untuned: dict[str, Assessment] | None = None)
 
 
 # ---- fitting ----------------------------------------------------------------------
+HEADS = ("page", "concern", "imminent")
+
+
+def targets(exs: list[Ex]) -> tuple[np.ndarray, np.ndarray]:
+    """One column per head: level ≥ high, level ≥ medium, level = imminent; and a mask of which
+    targets count (PsySUICIDE/PsyGUARD have no imminent level: their plans are labelled high)."""
+    Y = np.array([[e.risk >= Risk.high, e.risk >= Risk.medium, e.risk == Risk.imminent] for e in exs], dtype=float)
+    M = np.ones_like(Y)
+    M[:, 2] = [e.source != "psy" for e in exs]
+    return Y, M
+
+
 def vocabulary(norms: list[str], nmax: int, min_df: int) -> list[str]:
     df: dict[str, int] = {}
     for s in norms:
@@ -158,7 +172,7 @@ def design(norms: list[str], vocab: list[str], nmax: int) -> Sparse:
     return Sparse([sorted(idx[g] for g in ngrams(s, nmax) if g in idx) for s in norms], len(vocab))
 
 
-def fit(X: Sparse, Y: np.ndarray, l2: float, steps: int = STEPS) -> tuple[np.ndarray, np.ndarray]:
+def fit(X: Sparse, Y: np.ndarray, l2: float, steps: int = STEPS, M: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean log-loss + l2/2·|W|² (intercepts free), Nesterov GD with step 1/L."""
     n, v = X.n, X.v
     u = np.ones((v, 1)) / np.sqrt(v)
@@ -174,7 +188,7 @@ def fit(X: Sparse, Y: np.ndarray, l2: float, steps: int = STEPS) -> tuple[np.nda
         mom = (t - 1) / (t + 2)
         Wy, by = W + mom * (W - Wp), b + mom * (b - bp)
         P = 1.0 / (1.0 + np.exp(-(X.dot(Wy) + by)))
-        G = P - Y
+        G = P - Y if M is None else (P - Y) * M  # masked-out targets add no loss
         gW = X.tdot(G) / n + l2 * Wy
         gb = G.mean(axis=0)
         Wp, bp = W, b
@@ -185,8 +199,8 @@ def fit(X: Sparse, Y: np.ndarray, l2: float, steps: int = STEPS) -> tuple[np.nda
 def export(vocab: list[str], W: np.ndarray, b: np.ndarray, nmax: int) -> tuple[dict, dict]:
     Wr = np.round(W, ROUND)
     keep = np.abs(Wr).max(axis=1) >= PRUNE
-    weights = {g: [float(Wr[i, 0]), float(Wr[i, 1])] for i, g in enumerate(vocab) if keep[i]}
-    return weights, {"page": round(float(b[0]), ROUND), "concern": round(float(b[1]), ROUND)}
+    weights = {g: [float(x) for x in Wr[i]] for i, g in enumerate(vocab) if keep[i]}
+    return weights, {h: round(float(b[j]), ROUND) for j, h in enumerate(HEADS)}
 
 
 def model_dict(weights, intercepts, nmax, l2, min_df, thresholds, guards) -> dict:
@@ -199,17 +213,17 @@ def model_dict(weights, intercepts, nmax, l2, min_df, thresholds, guards) -> dic
             "weights": weights}
 
 
-def train_and_score(train: list[Ex], test: list[Ex], nmax: int, l2: float, min_df: int) -> list[tuple[float, float]]:
+def train_and_score(train: list[Ex], test: list[Ex], nmax: int, l2: float, min_df: int) -> list[tuple[float, ...]]:
     vocab = vocabulary([e.norm for e in train], nmax, min_df)
     X = design([e.norm for e in train], vocab, nmax)
-    Y = np.array([[e.risk >= Risk.high, e.risk >= Risk.medium] for e in train], dtype=float)
-    W, b = fit(X, Y, l2)
+    Y, M = targets(train)
+    W, b = fit(X, Y, l2, M=M)
     weights, inter = export(vocab, W, b, nmax)
     m = CrisisModel(model_dict(weights, inter, nmax, l2, min_df, {"page": 1.0, "concern": 1.0}, (True, True, False)))
     out = []
     for e in test:
         s = m.scores(e.norm)
-        out.append((s.page, s.concern))
+        out.append((s.page, s.concern, s.imminent))
     return out
 
 
@@ -244,6 +258,10 @@ class Frame:
         want = np.array([int(e.risk) for e in exs])
         self.page = want >= Risk.high
         self.concern = want == Risk.medium
+        has_imminent = np.array([e.source != "psy" for e in exs])  # PsySUICIDE labels stop at high
+        self.imm = (want == Risk.imminent) & has_imminent
+        self.high = (want == Risk.high) & has_imminent
+        self.scored_imm = has_imminent
         self.chat = np.array([e.source == "chat" for e in exs])
         self.neg = (want <= Risk.low) & ~self.chat  # the false-page rate is over real negatives only
         self.own_neg = self.neg & np.array([e.source == "own" for e in exs])
@@ -269,6 +287,31 @@ class Frame:
                 "neg_concern": int((self.neg & (g >= 2)).sum()),
                 "own_neg_n": int(self.own_neg.sum()), "own_neg_paged": int((self.own_neg & (g >= 3)).sum()),
                 "chat_n": int(self.chat.sum()), "chat_medium": int((self.chat & (g >= 2)).sum())}
+
+
+def imminent_counts(fr: Frame, g: np.ndarray, si: np.ndarray, t: float) -> dict:
+    """The imminent head on top of the combined level g: a paging (high) message that is not
+    capped becomes imminent when si ≥ t. 'over' counts true non-imminent messages made imminent."""
+    final = np.where((g == Risk.high) & ~fr.cap & (si >= t), int(Risk.imminent), g)
+    return {"imminent_n": int(fr.imm.sum()), "imminent_hit": int((fr.imm & (final == Risk.imminent)).sum()),
+            "high_n": int(fr.high.sum()), "over": int((~fr.imm & fr.scored_imm & (final == Risk.imminent)).sum())}
+
+
+MAX_OVER_IMMINENT = 0.10  # true non-imminent messages the head may make imminent, share of true-high ones
+
+
+def choose_imminent(fr: Frame, g: np.ndarray, si: np.ndarray, max_over: float = MAX_OVER_IMMINENT) -> float:
+    """Most imminent hits with at most max_over·(true high) extra non-imminent messages made
+    imminent; highest threshold on ties (1.01: the head never fires)."""
+    base = imminent_counts(fr, g, si, 1.01)
+    best = (base["imminent_hit"], 1.01)
+    for t in THRESHOLDS:
+        c = imminent_counts(fr, g, si, t)
+        if c["over"] - base["over"] > max_over * c["high_n"]:
+            continue
+        if (c["imminent_hit"], t) > best:
+            best = (c["imminent_hit"], t)
+    return best[1]
 
 
 def rates(c: dict) -> dict:
@@ -322,22 +365,22 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
         for min_df in GRID_MIN_DF:
             for l2 in GRID_L2:
                 t0 = time.perf_counter()
-                sp, sc = np.zeros(len(exs)), np.zeros(len(exs))
+                sp, sc, si = np.zeros(len(exs)), np.zeros(len(exs)), np.zeros(len(exs))
                 for k in range(K):
                     tr = [e for e, fk in zip(exs, f) if fk != k]
                     te_idx = np.flatnonzero(f == k)
                     for i, s in zip(te_idx, train_and_score(tr, [exs[i] for i in te_idx], nmax, l2, min_df)):
-                        sp[i], sc[i] = s
+                        sp[i], sc[i], si[i] = s
                 tp, tc, guards = choose(fr, sp, sc, max_fp, max_extra_medium)
                 r = rates(fr.counts(sp, sc, tp, tc, guards))
                 res = {"ngram_max": nmax, "min_df": min_df, "l2": l2, "t_page": tp, "t_concern": tc,
-                       "guards": list(guards), "oof": r, "_oof": (sp, sc)}
+                       "guards": list(guards), "oof": r, "_oof": (sp, sc, si)}
                 log(f"  cv nmax={nmax} min_df={min_df} l2={l2:g}: t_page={tp} t_concern={tc} guards={guards} "
                     f"{r}  ({time.perf_counter() - t0:.1f}s)")
                 results.append(res)
     best = max(results, key=lambda r: (r["oof"]["page_recall"] + r["oof"]["concern_recall"],
                                        -r["oof"]["false_page"]))
-    sp, sc = best["_oof"]
+    sp, sc, si = best["_oof"]
 
     def nested(page_head: bool) -> tuple[dict, list]:
         """Thresholds picked on the other folds' OOF scores, applied to the held fold."""
@@ -372,6 +415,19 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
                        "rules+model": rates(sub.counts(sp[idx], sc[idx], best["t_page"], best["t_concern"],
                                                        tuple(best["guards"])))}
     guard_effect = {str(g): rates(fr.counts(sp, sc, best["t_page"], best["t_concern"], g)) for g in GUARD_OPTIONS}
+    # the imminent head, on top of the chosen page/concern thresholds
+    g_all = fr.got(sp, sc, best["t_page"], best["t_concern"], tuple(best["guards"]))
+    best["t_imminent"] = choose_imminent(fr, g_all, si)
+    imm_nested: dict = {}
+    for k in range(K):
+        tr_i, te_i = np.flatnonzero(f != k), np.flatnonzero(f == k)
+        t = choose_imminent(fr.take(tr_i), g_all[tr_i], si[tr_i])
+        for key, v in imminent_counts(fr.take(te_i), g_all[te_i], si[te_i], t).items():
+            imm_nested[key] = imm_nested.get(key, 0) + v
+    imminent = {"t_imminent": best["t_imminent"], "limit_over_share_of_high": MAX_OVER_IMMINENT,
+                "without_head": imminent_counts(fr, g_all, si, 1.01),
+                "chosen_oof": imminent_counts(fr, g_all, si, best["t_imminent"]), "nested": imm_nested}
+    log(f"  imminent head: {imminent}")
     summary = {"k": K, "grid": {"ngram_max": list(GRID_NGRAM), "l2": list(GRID_L2), "min_df": list(GRID_MIN_DF),
                                 "guards [hyperbole_news, negated_or_generic, third_party_no_page]": [list(g) for g in GUARD_OPTIONS]},
                "limits": {"false_page": max_fp, "extra_negatives_raised_to_medium_plus": max_extra_medium,
@@ -380,7 +436,7 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
                "chosen_oof": best["oof"], "chosen_oof_by_source": by_src,
                "guards_at_chosen_thresholds": guard_effect,
                "nested_thresholds": rates(total), "nested_choices": nested_choices,
-               "page_head": page_head,
+               "page_head": page_head, "imminent_head": imminent,
                "_nested_counts": total, "_rules_counts": rules_counts,
                "all": [{k: v for k, v in r.items() if k != "_oof"} for r in results]}
     return {"best": best, "summary": summary}
@@ -392,15 +448,15 @@ def dump(model: dict) -> str:
     head = {k: v for k, v in model.items() if k != "weights"}
     lines = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
     w = model["weights"]
-    body = ",\n".join(f"  {json.dumps(g, ensure_ascii=False)}: [{a}, {c}]" for g, (a, c) in sorted(w.items()))
+    body = ",\n".join(f"  {json.dumps(g, ensure_ascii=False)}: [{', '.join(map(str, v))}]" for g, v in sorted(w.items()))
     return lines + ',\n "weights": {\n' + body + "\n }\n}\n"
 
 
 def fit_final(exs: list[Ex], nmax: int, l2: float, min_df: int):
     vocab = vocabulary([e.norm for e in exs], nmax, min_df)
     X = design([e.norm for e in exs], vocab, nmax)
-    Y = np.array([[e.risk >= Risk.high, e.risk >= Risk.medium] for e in exs], dtype=float)
-    W, b = fit(X, Y, l2)
+    Y, M = targets(exs)
+    W, b = fit(X, Y, l2, M=M)
     return export(vocab, W, b, nmax)
 
 
@@ -445,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     best = cv["best"]
     weights, inter = fit_final(exs, best["ngram_max"], best["l2"], best["min_df"])
     model = model_dict(weights, inter, best["ngram_max"], best["l2"], best["min_df"],
-                       {"page": best["t_page"], "concern": best["t_concern"]}, tuple(best["guards"]))
+                       {"page": best["t_page"], "concern": best["t_concern"], "imminent": best["t_imminent"]},
+                       tuple(best["guards"]))
     model["trained"] = args.date
     model["training_set"] = {"sha256": sha, "n": len(exs),
                              "sources": ["PsySUICIDE valid.json dev split (crisis_eval.psy_is_dev), scored labels only",
@@ -469,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chosen (OOF)    : {s['chosen_oof']}  nmax={best['ngram_max']} l2={best['l2']} "
           f"t_page={best['t_page']} t_concern={best['t_concern']} guards={best['guards']}")
     print(f"nested estimate : {s['nested_thresholds']}")
+    print(f"imminent head   : {s['imminent_head']}")
     print(f"enabled by default: {model['enabled_by_default']} (nested: page {nc['page_hit']} vs rules {rc['page_hit']}, "
           f"concern {nc['concern_hit']} vs {rc['concern_hit']}, false pages {nc['neg_paged']} vs {rc['neg_paged']})")
     print(f"wrote {out} ({len(weights)} n-grams, content {model['content_sha256'][:16]}…)")

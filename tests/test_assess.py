@@ -76,8 +76,12 @@ def test_hyperbole_and_news_do_not_page(text):
     ("wo bu xiang huo le", Risk.high, "self"),
 ])
 def test_levels(text, level, category):
-    a = check(text)
+    """The rules give exactly this; the learned signal may only add urgency (its imminent head
+    can make a paging message imminent: 我朋友在楼顶，说今晚要跳下去)."""
+    a = RULES.assess(text)
     assert (a.risk, a.category) == (level, category), a
+    d = check(text)
+    assert d.risk >= level and (d.category == category or level < Risk.medium), d
 
 
 @pytest.mark.parametrize("text", ["我不想自杀", "我没想过死", "放心，我不会自杀的", "我不想死，只是想换工作",

@@ -42,7 +42,8 @@ def test_scores_are_deterministic_and_probabilities():
     Assessment(Risk.medium, "self", ("passive:活着没意思",)), Assessment(Risk.medium, "third_party", ("x:y",)),
     Assessment(Risk.high, "others", ("others:杀了他",)), Assessment(Risk.imminent, "self", ("plan:遗书",)),
 ])
-@pytest.mark.parametrize("scores", [Scores(0.0, 0.0), Scores(0.0, 1.0), Scores(1.0, 1.0), Scores(1.0, 0.0)])
+@pytest.mark.parametrize("scores", [Scores(0.0, 0.0), Scores(0.0, 1.0), Scores(1.0, 1.0), Scores(1.0, 0.0),
+                                    Scores(0.0, 0.0, 1.0), Scores(1.0, 1.0, 1.0)])
 def test_model_only_raises(rules, scores):
     got = MODEL.apply(rules, scores)
     assert got.risk >= rules.risk
@@ -74,10 +75,35 @@ def test_guard_blocks_even_a_certain_score():
     assert MODEL.apply(rules, Scores(1.0, 1.0)) == rules
 
 
-def _with_thresholds(page: float, concern: float) -> CrisisModel:
+def _with_thresholds(page: float, concern: float, imminent: float | None = None) -> CrisisModel:
     data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     data["thresholds"] = {"page": page, "concern": concern}
+    if imminent is not None:
+        data["thresholds"]["imminent"] = imminent
     return CrisisModel(data)
+
+
+def test_imminent_head_only_makes_a_paging_message_imminent():
+    m = _with_thresholds(0.5, 0.5, 0.5)
+    high = Assessment(Risk.high, "self", ("intent:想死",))
+    got = m.apply(high, Scores(0.1, 0.1, 0.9))
+    assert got.risk == Risk.imminent and got.category == "self" and got.signals[-1] == "model:imminent(0.90)"
+    assert m.apply(high, Scores(0.1, 0.1, 0.4)) == high
+    # nothing pages: the imminent head alone never raises (no new page from it)
+    assert m.apply(Assessment(), Scores(0.1, 0.1, 0.99)).risk == Risk.none
+    assert m.apply(Assessment(Risk.medium, "self", ("passive:活着没意思",)), Scores(0.1, 0.9, 0.99)).risk == Risk.medium
+    # the page head pages, the imminent head makes it imminent
+    got = m.apply(Assessment(), Scores(0.9, 0.9, 0.9))
+    assert got.risk == Risk.imminent and got.signals == ("model:page(0.90)", "model:imminent(0.90)")
+    # past/recovery: the rules cap at medium, so does the model
+    past = Assessment(Risk.high, "self", ("past:以前", "intent:自杀"))
+    assert m.apply(past, Scores(0.1, 0.1, 0.99)) == past
+
+
+def test_a_model_without_the_imminent_head_never_makes_anything_imminent():
+    m = _with_thresholds(0.5, 0.5)  # no "imminent" threshold: the head is off
+    high = Assessment(Risk.high, "self", ("intent:想死",))
+    assert m.t_imminent > 1.0 and m.apply(high, Scores(0.9, 0.9, 1.0)) == high
 
 
 def test_model_signal_is_named_with_its_score():
