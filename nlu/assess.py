@@ -33,7 +33,8 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
   habitual frame (总是, 每次) makes it a recurring thought;
   a plan phrase alone → imminent; past/recovery markers cap at medium;
 * someone else: their ideation → medium third_party; in danger now (time,
-  in progress, plan, means) → high third_party.
+  in progress, plan, means) or their strong farewell → high third_party; the act under
+  way, at the place, a means ready or a plan → imminent third_party.
 """
 from __future__ import annotations
 
@@ -365,8 +366,13 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
                     level = Risk.imminent
         if who == "third_party":
             now = get("time") or get("in_progress") or get("plan") or means_ready(h)
-            # someone else in danger now: their intent, self-harm, method or farewell, not their passive talk
-            tp_level = max(tp_level, Risk.high if now and level >= Risk.medium and k != "passive"
+            # someone else in danger now: their intent, self-harm, method or farewell, not their
+            # passive talk; their strong farewell (永别了, 这辈子就到这了) is a danger sign by itself
+            danger = (now and level >= Risk.medium and k != "passive") or (k == "farewell" and level >= Risk.high)
+            # the act under way or at the place, a means taken or ready, a plan: imminent (a time alone is not)
+            acting = any(x.entry.alone and x.entry.alone >= Risk.high for x in get("in_progress")) or \
+                bool(get("plan")) or means_ready(h)
+            tp_level = max(tp_level, (Risk.imminent if acting and k in CORE_KINDS else Risk.high) if danger
                            else min(level, Risk.medium))
             continue
         if k in CORE_KINDS:
@@ -388,7 +394,7 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
         elif get("means") and get("farewell") and (ip or get("time")):
             raise_self(Risk.imminent, "self")
         elif get("means") and get("acquire") and get("time") and not news:
-            raise_self(Risk.imminent, "self")  # 绳子准备好了，等下班就去: the means got ready for a time
+            raise_self(Risk.imminent, "self")  # 绳子准备好了，等下班就去 (not 感冒药买好了 一会就吃)
         elif ip:
             raise_self(Risk.low, "none")
     if get("hyperbole"):

@@ -52,7 +52,9 @@ def test_hyperbole_and_news_do_not_page(text):
     ("永别了，谢谢你们", Risk.high, "self"),
     ("我真想杀了他", Risk.high, "others"),
     ("我同事说他想死", Risk.medium, "third_party"),   # third party
-    ("我朋友在楼顶，说今晚要跳下去", Risk.high, "third_party"),
+    ("我朋友在楼顶，说今晚要跳下去", Risk.imminent, "third_party"),  # someone else at the place now
+    ("我爸说他今晚就去死", Risk.high, "third_party"),                   # a time alone: high
+    ("我同事给我发消息说永别了 谢谢你这些年照顾", Risk.high, "third_party"),  # their farewell
     ("以前想过自杀，现在好多了", Risk.medium, "self"),
     # passive ideation said at a dangerous place is the writer there now, not a mood
     ("我在天台上 觉得活着真没意思", Risk.imminent, "self"),
