@@ -84,7 +84,6 @@ class CrisisModel:
         self.nmax = int(data["features"]["ngram_max"])
         self.b_page = float(data["intercepts"]["page"])
         self.b_concern = float(data["intercepts"]["concern"])
-        # gram -> (w_page, w_concern)
         self.b_imminent = float(data["intercepts"].get("imminent", 0.0))
         # gram -> (w_page, w_concern, w_imminent); models without the imminent head store two
         self.weights: dict[str, tuple[float, float, float]] = {

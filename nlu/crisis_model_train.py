@@ -128,12 +128,17 @@ def build_examples(rows, assessor, untuned: dict[str, Assessment] | None = None)
 HEADS = ("page", "concern", "imminent")
 
 
+def has_imminent_label(exs: list[Ex]) -> np.ndarray:
+    """Which examples can be labelled imminent (PsySUICIDE/PsyGUARD stop at high: their plans are high)."""
+    return np.array([e.source != "psy" for e in exs])
+
+
 def targets(exs: list[Ex]) -> tuple[np.ndarray, np.ndarray]:
     """One column per head: level ≥ high, level ≥ medium, level = imminent; and a mask of which
-    targets count (PsySUICIDE/PsyGUARD have no imminent level: their plans are labelled high)."""
+    targets count (the imminent one only where the label can say imminent)."""
     Y = np.array([[e.risk >= Risk.high, e.risk >= Risk.medium, e.risk == Risk.imminent] for e in exs], dtype=float)
     M = np.ones_like(Y)
-    M[:, 2] = [e.source != "psy" for e in exs]
+    M[:, 2] = has_imminent_label(exs)
     return Y, M
 
 
@@ -214,11 +219,7 @@ def model_dict(weights, intercepts, nmax, l2, min_df, thresholds, guards) -> dic
 
 
 def train_and_score(train: list[Ex], test: list[Ex], nmax: int, l2: float, min_df: int) -> list[tuple[float, ...]]:
-    vocab = vocabulary([e.norm for e in train], nmax, min_df)
-    X = design([e.norm for e in train], vocab, nmax)
-    Y, M = targets(train)
-    W, b = fit(X, Y, l2, M=M)
-    weights, inter = export(vocab, W, b, nmax)
+    weights, inter = fit_final(train, nmax, l2, min_df)
     m = CrisisModel(model_dict(weights, inter, nmax, l2, min_df, {"page": 1.0, "concern": 1.0}, (True, True, False)))
     out = []
     for e in test:
@@ -258,10 +259,9 @@ class Frame:
         want = np.array([int(e.risk) for e in exs])
         self.page = want >= Risk.high
         self.concern = want == Risk.medium
-        has_imminent = np.array([e.source != "psy" for e in exs])  # PsySUICIDE labels stop at high
-        self.imm = (want == Risk.imminent) & has_imminent
-        self.high = (want == Risk.high) & has_imminent
-        self.scored_imm = has_imminent
+        self.scored_imm = has_imminent_label(exs)
+        self.imm = (want == Risk.imminent) & self.scored_imm
+        self.high = (want == Risk.high) & self.scored_imm
         self.chat = np.array([e.source == "chat" for e in exs])
         self.neg = (want <= Risk.low) & ~self.chat  # the false-page rate is over real negatives only
         self.own_neg = self.neg & np.array([e.source == "own" for e in exs])

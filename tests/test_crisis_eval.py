@@ -52,71 +52,37 @@ def test_own_dev_floors(assessor, page, concern):
     assert r["false_page"] <= 0.03
 
 
-def test_own_heldout3_floors():
-    """Written independently and never tuned on: first measured page 0.569, imminent 0.520,
-    concern 0.633, false-page 0.031; now 0.908 / 0.920 / 0.900 / 0.015. Regression floors."""
-    r = m("own-heldout3", own_items(OWN_HELDOUT3))
-    assert r["page_recall"] >= 0.90 and r["imminent_recall"] >= 0.92 and r["concern_recall"] >= 0.90, r
-    assert r["false_page"] <= 0.02, r
+# Regression floors of the own sets (default assessor): page, imminent, concern ≥ and false-page ≤.
+OWN_FLOORS = [
+    # written independently, never tuned on; first measured page 0.569 / imminent 0.520 /
+    # concern 0.633 / false-page 0.031, now 0.908 / 0.920 / 0.900 / 0.015
+    ("own-heldout3", OWN_HELDOUT3, 0.90, 0.92, 0.90, 0.02),
+    # held-out part of a 596-item pool (never read, never tuned on): first 0.336 / 0.318 / 0.383 /
+    # 0.045 — far below the targets; now 0.776 / 0.841 / 0.808 / 0.030
+    ("own-heldout4", OWN_HELDOUT4, 0.77, 0.84, 0.80, 0.03),
+    # held-out quarter of a second pool (never read): first 0.477 / 0.261 / 0.571 / 0.095; now
+    # 0.646 / 0.609 / 0.886 / 0.048
+    ("own-heldout5", OWN_HELDOUT5, 0.64, 0.60, 0.88, 0.05),
+    # held-out quarter of a third pool (eight briefs, 1,189 items; never read): first 0.625 /
+    # 0.271 / 0.645 / 0.073; now 0.654 / 0.559 / 0.790 / 0.052
+    ("own-heldout6", OWN_HELDOUT6, 0.65, 0.55, 0.79, 0.055),
+    # dev part of the third pool: first 0.540 / 0.332 / 0.560 / 0.033, then tuned on (0.974 /
+    # 0.989 / 0.966 / 0.000)
+    ("own-dev5", OWN_DEV5, 0.97, 0.98, 0.96, 0.0),
+    # dev part of the second pool: first 0.553 / 0.505 / 0.577 / 0.029, then tuned on
+    ("own-dev4", OWN_DEV4, 0.99, 0.97, 0.99, 0.0),
+    # dev part of the first pool: first 0.415 / 0.343 / 0.630 / 0.045, then tuned on
+    ("own-dev3", OWN_DEV3, 0.98, 0.99, 0.99, 0.0),
+    # written independently of the lexicons; first 0.769 / 0.680 / 0.633 / 0.031, then tuned on
+    ("own-dev2", OWN_DEV2, 0.96, 0.96, 0.93, 0.0),
+]
 
 
-def test_own_heldout4_floors():
-    """The held-out part of a 596-item pool written independently (never read, never tuned on).
-    First measured page 0.336, imminent 0.318, concern 0.383, false-page 0.045 — far below the
-    targets; now 0.776 / 0.841 / 0.808 / 0.030. The floors only catch regressions."""
-    r = m("own-heldout4", own_items(OWN_HELDOUT4))
-    assert r["page_recall"] >= 0.77 and r["imminent_recall"] >= 0.84 and r["concern_recall"] >= 0.80, r
-    assert r["false_page"] <= 0.03, r
-
-
-def test_own_heldout5_floors():
-    """Held-out quarter of a second independently written pool (never read, never tuned on).
-    First measured page 0.477, imminent 0.261, concern 0.571, false-page 0.095; now 0.646 / 0.609 /
-    0.886 / 0.048. Regression floors."""
-    r = m("own-heldout5", own_items(OWN_HELDOUT5))
-    assert r["page_recall"] >= 0.64 and r["imminent_recall"] >= 0.60 and r["concern_recall"] >= 0.88, r
-    assert r["false_page"] <= 0.05, r
-
-
-def test_own_heldout6_floors():
-    """Held-out quarter of a third pool (eight briefs, 1,189 items; never read, never tuned on).
-    First measured page 0.625, imminent 0.271, concern 0.645, false-page 0.073; now 0.654 / 0.559 /
-    0.790 / 0.052. Regression floors."""
-    r = m("own-heldout6", own_items(OWN_HELDOUT6))
-    assert r["page_recall"] >= 0.65 and r["imminent_recall"] >= 0.55 and r["concern_recall"] >= 0.79, r
-    assert r["false_page"] <= 0.055, r
-
-
-def test_own_dev5_floors():
-    """Dev part of the third pool: first measured page 0.540 / imminent 0.332 / concern 0.560 /
-    false-page 0.033, then tuned on (0.974 / 0.989 / 0.966 / 0.000)."""
-    r = m("own-dev5", own_items(OWN_DEV5))
-    assert r["page_recall"] >= 0.97 and r["imminent_recall"] >= 0.98 and r["concern_recall"] >= 0.96, r
-    assert r["false_page"] <= 0.0, r
-
-
-def test_own_dev4_floors():
-    """Dev part of the second pool: first measured page 0.553 / imminent 0.505 / concern 0.577 /
-    false-page 0.029, then tuned on (0.996 / 0.979 / 1.000 / 0.000)."""
-    r = m("own-dev4", own_items(OWN_DEV4))
-    assert r["page_recall"] >= 0.99 and r["imminent_recall"] >= 0.97 and r["concern_recall"] >= 0.99, r
-    assert r["false_page"] <= 0.0, r
-
-
-def test_own_dev3_floors():
-    """The dev part of that pool: first measured page 0.415 / imminent 0.343 / concern 0.630 /
-    false-page 0.045, then tuned on (0.989 / 1.000 / 1.000 / 0.000)."""
-    r = m("own-dev3", own_items(OWN_DEV3))
-    assert r["page_recall"] >= 0.98 and r["imminent_recall"] >= 0.99 and r["concern_recall"] >= 0.99, r
-    assert r["false_page"] <= 0.0, r
-
-
-def test_own_dev2_floors():
-    """Written independently of the lexicons; first measured page 0.769 / imminent 0.680 /
-    concern 0.633 / false-page 0.031, then tuned on (its header says so)."""
-    r = m("own-dev2", own_items(OWN_DEV2))
-    assert r["page_recall"] >= 0.96 and r["imminent_recall"] >= 0.96 and r["concern_recall"] >= 0.93, r
-    assert r["false_page"] <= 0.0, r
+@pytest.mark.parametrize("name, path, page, imminent, concern, fp", OWN_FLOORS, ids=[f[0] for f in OWN_FLOORS])
+def test_own_set_floors(name, path, page, imminent, concern, fp):
+    r = m(name, own_items(path))
+    assert r["page_recall"] >= page and r["imminent_recall"] >= imminent and r["concern_recall"] >= concern, r
+    assert r["false_page"] <= fp, r
 
 
 @pytest.mark.skipif(not Path(PSY_DEFAULT).exists(), reason="PsySUICIDE not present")
