@@ -229,6 +229,10 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
     # (inside a gap pattern only negation is dropped: 想找个没人的地方死掉; list cues, times
     # and subjects keep their role and their signal: 想今晚就去死 keeps time:今晚)
     # (我 inside 我想/我要 stays: it still names the subject of what follows)
+    # an A-not-A question (是不是, 想不想, 会不会) asks, it does not negate: 是不是我死了就好了
+    hits = [h for h in hits if not (h.kind == "negation" and text[h.start] in "不没" and 0 < h.start
+                                    and h.start + 1 < len(text) and text[h.start - 1] == text[h.start + 1])]
+
     def inside(h: Hit, o: Hit) -> bool:
         """h lies within the strictly longer o."""
         return o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)

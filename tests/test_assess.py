@@ -92,6 +92,13 @@ def test_negation(text):
     assert check(text).risk <= Risk.low
 
 
+@pytest.mark.parametrize("text, level", [("是不是我死了就好了", Risk.medium), ("我是不是该去死", Risk.high),
+                                         ("你说我想不想死", Risk.high)])
+def test_a_not_a_question_is_not_a_negation(text, level):
+    """是不是 / 想不想 ask; the 不 inside them negates nothing (是不是我死了就好了 was read as 不是 + 我死了)."""
+    assert check(text).risk == level
+
+
 def test_benign_is_none_and_prefilter_rejects():
     for text in ["我想预约心理咨询", "工会热线是多少", "今天心情不错", ""]:
         assert check(text).risk == Risk.none
