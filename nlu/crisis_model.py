@@ -24,8 +24,9 @@ optionally no page raise over a third-party assessment. Always: no page raise wh
 the rules saw a past/recovery marker (they cap such messages at medium).
 
 The weights are data, committed as ``nlu/model/crisis_ngram_lr.json`` and produced
-by ``python -m nlu.crisis_model_train`` (trained only on the PsySUICIDE dev split and
-nlu/eval/crisis_dev.yaml; hyperparameters and thresholds by k-fold CV inside them).
+by ``python -m nlu.crisis_model_train`` (trained only on the PsySUICIDE dev split, the PsyGUARD
+test split, the own dev sets and the chatbot's ordinary examples; hyperparameters and thresholds
+by k-fold CV inside them).
 """
 from __future__ import annotations
 

@@ -5,12 +5,12 @@
 
 Training data, and ONLY this: the PsySUICIDE dev split (``crisis_eval.psy_is_dev``;
 records with only the "judge by text" aggression labels left out), the PsyGUARD test
-split (nlu/eval/psyguard_test/, same rule), nlu/eval/crisis_dev.yaml, crisis_dev2.yaml,
-crisis_dev3.yaml and crisis_dev4.yaml (the own DEV sets), and the Rasa
+split (nlu/eval/psyguard_test/, same rule), the own DEV sets (crisis_eval.OWN_DEV_SETS:
+nlu/eval/crisis_dev.yaml … crisis_dev6.yaml), and the Rasa
 training examples (nlu/rasa/data/nlu.yml, every intent but venting) as level none: ordinary
 chatbot traffic (我想预约, 想测一下焦虑) that the model must not raise — at most
 --max-chat-medium of it may be raised to medium, a limit the CV enforces beside the others. The aside split and nlu/eval/crisis_heldout.yaml are never
-read here, nor are crisis_heldout3.yaml, crisis_heldout4.yaml and crisis_heldout5.yaml.
+read here, nor are crisis_heldout3.yaml … crisis_heldout6.yaml.
 
 Model: three L2-regularised logistic-regression heads (page: level ≥ high; concern:
 level ≥ medium; imminent: level = imminent) over binary character 1..n-grams of the normalised text, rows
@@ -21,8 +21,10 @@ before anything is scored, so cross-validation scores the model exactly as it sh
 Choice by stratified k-fold CV inside the training data: for every (ngram_max, l2,
 min_df) the out-of-fold scores are combined with the rules' own assessments
 (rules + model, raise-only, with the guard options) and the thresholds that maximise
-page hits + concern hits subject to the combined false-page rate ≤ --max-false-page
-(pooled negatives) and ≤ 0.03 on the own dev sets' negatives are picked; highest
+page hits + concern hits subject to limits on the false pages the MODEL adds on top of the
+rules' own (--max-extra-false-page of the pooled negatives, OWN_EXTRA_FALSE_PAGE of the own dev
+sets' negatives; SELECT_SHARE of them when choosing, all of them when the nested estimate
+decides whether the page head ships) are picked; highest
 thresholds win ties. A nested estimate (thresholds picked on the other folds' OOF
 scores, applied to the held fold) is reported beside it, because picking thresholds
 on the same OOF scores one reports is optimistic. The imminent head's threshold is then picked
@@ -47,13 +49,13 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.crisis_eval import OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, PSY_DEFAULT, PSY_TEST, own_items, psy_items
+from nlu.crisis_eval import OWN_DEV_SETS, PSY_DEFAULT, PSY_TEST, own_items, psy_items
 from nlu import rules_snapshot
 from nlu.crisis_model import FORMAT, MODEL_PATH, CrisisModel, content_hash, ngrams
 from nlu.risk import Assessment, Risk
 
 GRID_NGRAM = (2, 3)
-GRID_L2 = (3e-5, 1e-4, 3e-4)
+GRID_L2 = (3e-6, 1e-5, 3e-5)
 GRID_MIN_DF = (2,)
 # (hyperbole_news, negated_or_generic, third_party_no_page); earlier ones win ties
 # the hyperbole/news and negation guards always stay on (a model must not raise 不想自杀 or 累死);
@@ -74,7 +76,6 @@ class Ex:
     rules: Assessment
 
 
-OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5)  # never the held-out ones
 CHAT_DATA = Path(__file__).with_name("rasa") / "data" / "nlu.yml"
 CHAT_SKIP = frozenset({"venting"})  # distress talk: not a negative to learn from
 
@@ -328,6 +329,25 @@ THRESHOLDS = [round(0.20 + 0.01 * i, 2) for i in range(80)] + [1.01]
 MAX_CHAT_MEDIUM = 0.005  # share of ordinary chatbot messages the rules + model may take for concern
 
 
+# False pages the model may add on top of the rules', as a share of the own dev sets' negatives
+# (hard negatives written to look alarming). Limits are on what the model ADDS: the own sets are
+# combined with the untuned rules, whose own false pages (dev6: 0.035) are not the model's doing —
+# an absolute limit there measured the rules and, once they exceeded it, left the model no room.
+OWN_EXTRA_FALSE_PAGE = 0.01
+# Thresholds are chosen within this share of the limits and verified (nested CV) against the full
+# limits: choosing at the very edge of a budget overshoots it on held-out folds by chance (with dev6
+# the nested estimate exceeded it by under one message and switched off a head that paged 262 more).
+SELECT_SHARE = 0.8
+
+
+def within_false_page_limits(c: dict, base: dict, max_extra_fp: float, share: float = 1.0) -> bool:
+    """The false pages of c exceed the rules' own (base) by at most share × the allowed shares."""
+    if c["neg_paged"] > base["neg_paged"] + share * max_extra_fp * c["neg_n"]:
+        return False
+    return not c["own_neg_n"] or \
+        c["own_neg_paged"] <= base["own_neg_paged"] + share * OWN_EXTRA_FALSE_PAGE * c["own_neg_n"]
+
+
 def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float, page_head: bool = True):
     """Best (page hits + concern hits) under the false-page limits; highest thresholds on ties.
 
@@ -341,9 +361,7 @@ def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float, page_head:
             for tc in THRESHOLDS:
                 c = fr.counts(sp, sc, tp, tc, guards)
                 # limits never below what the rules alone already do (thresholds 1.01 = rules alone)
-                if c["neg_paged"] > max(base["neg_paged"], max_fp * c["neg_n"]):
-                    continue
-                if c["own_neg_n"] and c["own_neg_paged"] > max(base["own_neg_paged"], 0.03 * c["own_neg_n"]):
+                if not within_false_page_limits(c, base, max_fp, SELECT_SHARE):
                     continue
                 if c["neg_concern"] > max_neg_concern:
                     continue
@@ -399,10 +417,11 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
     total, nested_choices = nested(True)
     # the page head ships only if its nested estimate pages more true crises within the
     # false-page limit; otherwise the model may only raise to medium (offer support, never page)
-    page_head = total["page_hit"] > rules_counts["page_hit"] and total["neg_paged"] <= max_fp * total["neg_n"]
+    page_head = total["page_hit"] > rules_counts["page_hit"] and within_false_page_limits(total, rules_counts, max_fp)
     if not page_head:
         log(f"  page head off: nested page {total['page_hit']} vs rules {rules_counts['page_hit']}, "
-            f"false pages {total['neg_paged']}/{total['neg_n']} (limit {max_fp})")
+            f"false pages {total['neg_paged']}/{total['neg_n']} vs rules {rules_counts['neg_paged']} "
+            f"(limit +{max_fp} pooled, +{OWN_EXTRA_FALSE_PAGE} own)")
         tp, tc, guards = choose(fr, sp, sc, max_fp, max_extra_medium, page_head=False)
         best = {**best, "t_page": tp, "t_concern": tc, "guards": list(guards),
                 "oof": rates(fr.counts(sp, sc, tp, tc, guards))}
@@ -430,8 +449,8 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
     log(f"  imminent head: {imminent}")
     summary = {"k": K, "grid": {"ngram_max": list(GRID_NGRAM), "l2": list(GRID_L2), "min_df": list(GRID_MIN_DF),
                                 "guards [hyperbole_news, negated_or_generic, third_party_no_page]": [list(g) for g in GUARD_OPTIONS]},
-               "limits": {"false_page": max_fp, "extra_negatives_raised_to_medium_plus": max_extra_medium,
-                          "own_dev_false_page": 0.03},
+               "limits": {"extra_false_page": max_fp, "extra_negatives_raised_to_medium_plus": max_extra_medium,
+                          "own_dev_extra_false_page": OWN_EXTRA_FALSE_PAGE},
                "rules_only": rates(rules_counts),
                "chosen_oof": best["oof"], "chosen_oof_by_source": by_src,
                "guards_at_chosen_thresholds": guard_effect,
@@ -464,7 +483,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m nlu.crisis_model_train", description=__doc__.splitlines()[0])
     ap.add_argument("--psysuicide", default=str(PSY_DEFAULT))
     ap.add_argument("--out", default=str(MODEL_PATH))
-    ap.add_argument("--max-false-page", type=float, default=0.02)
+    ap.add_argument("--max-extra-false-page", type=float, default=0.005,
+                    help="false pages the MODEL may add on top of the rules', as a share of the pooled negatives "
+                         "(0.005: PsySUICIDE dev's 0.011 stays under its 0.02 target)")
     ap.add_argument("--max-extra-medium", type=float, default=0.01,
                     help="limit on true none/low the MODEL raises to ≥ medium, as a share of negatives "
                          "(a hotline offered for nothing), on top of what the rules already raise")
@@ -497,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{'reproduced' if ok else 'DIFFERENT'}")
         return 0 if ok else 1
 
-    cv = cross_validate(exs, args.max_false_page, args.max_extra_medium)
+    cv = cross_validate(exs, args.max_extra_false_page, args.max_extra_medium)
     best = cv["best"]
     weights, inter = fit_final(exs, best["ngram_max"], best["l2"], best["min_df"])
     model = model_dict(weights, inter, best["ngram_max"], best["l2"], best["min_df"],
@@ -507,13 +528,13 @@ def main(argv: list[str] | None = None) -> int:
     model["training_set"] = {"sha256": sha, "n": len(exs),
                              "sources": ["PsySUICIDE valid.json dev split (crisis_eval.psy_is_dev), scored labels only",
                                          "PsyGUARD test split (nlu/eval/psyguard_test/test.jsonl), scored labels only",
-                                         "nlu/eval/crisis_dev.yaml, crisis_dev2.yaml, crisis_dev3.yaml, crisis_dev4.yaml (with rules snapshots)",
+                                         "nlu/eval/" + ", ".join(p.name for p in OWN_DEV_SETS) + " (with rules snapshots)",
                                          "nlu/rasa/data/nlu.yml (all intents but venting) as level none"],
                              "psysuicide_sha256": hashlib.sha256(Path(args.psysuicide).read_bytes()).hexdigest()}
     nc, rc = cv["summary"].pop("_nested_counts"), cv["summary"].pop("_rules_counts")
     # on by default only if the nested CV estimate pages more true crises within the false-page
     # limit, or catches more concern without paging more negatives, than the rules alone
-    fp_ok = nc["neg_paged"] <= args.max_false_page * nc["neg_n"]
+    fp_ok = within_false_page_limits(nc, rc, args.max_extra_false_page)
     model["enabled_by_default"] = bool((nc["page_hit"] > rc["page_hit"] and fp_ok) or
                                        (nc["concern_hit"] > rc["concern_hit"] and nc["neg_paged"] <= rc["neg_paged"]))
     model["cv"] = cv["summary"]

@@ -1,18 +1,18 @@
 """Eval floors: a lexicon (or model) regression must fail CI.
 
 Own held-out v1 meets the issue's targets, with and without the learned model. Nothing else does:
-floors are the measured values (raise them as things improve). Measured 2026-11-22, after the
-third lexicon round (tuned on dev5) and the model retrained with dev5 and an imminent head (its CV
-combines it with the rules' untuned assessments of dev3/dev4/dev5, see nlu/rules_snapshot.py):
+floors are the measured values (raise them as things improve). Measured 2026-11-23, after the
+fourth lexicon round (tuned on dev6) and the model retrained with dev6 and dev7 (its CV combines
+it with the rules' untuned assessments of dev3–dev7, see nlu/rules_snapshot.py):
 
   set                        default (rules + model)                 rules only
   valid dev                  page 0.959 concern 0.973 fp 0.009       0.950 / 0.973 / 0.009
-  valid aside (held out)     page 0.897 concern 0.853 fp 0.014       0.897 / 0.853 / 0.014
-  PsyGUARD test (tuned)      page 0.966 concern 0.953 fp 0.013       0.961 / 0.953 / 0.013
-  own held-out v3 (50 of 160 seen) page 0.908 imm 0.920 concern 0.900 fp 0.015   rules page 0.785
-  own held-out v4 (never read)     page 0.776 imm 0.841 concern 0.808 fp 0.030   rules page 0.690
-  own held-out v5 (never read)     page 0.646 imm 0.609 concern 0.886 fp 0.048   rules page 0.585
-  own held-out v6 (never read)     page 0.654 imm 0.559 concern 0.790 fp 0.052   rules page 0.574
+  valid aside (held out)     page 0.914 concern 0.853 fp 0.017       0.914 / 0.853 / 0.014
+  PsyGUARD test (tuned)      page 0.966 concern 0.960 fp 0.013       0.961 / 0.960 / 0.013
+  own held-out v3 (50 of 160 seen) page 0.939 imm 0.960 concern 0.933 fp 0.015   rules page 0.831
+  own held-out v4 (never read)     page 0.836 imm 0.909 concern 0.808 fp 0.030   rules page 0.733
+  own held-out v5 (never read)     page 0.723 imm 0.696 concern 0.914 fp 0.048   rules page 0.615
+  own held-out v6 (never read)     page 0.779 imm 0.746 concern 0.855 fp 0.042   rules page 0.654
 
 Retrained with dev5 and an imminent head (2026-11-22, later): PsyGUARD test concern went 0.960 →
 0.953 (one item of 148) while concern on held-out v6 went 0.645 → 0.710, v3 0.833 → 0.900 and v4
@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from nlu.assess import Assessor
-from nlu.crisis_eval import (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_HELDOUT, OWN_HELDOUT3, OWN_HELDOUT4,
+from nlu.crisis_eval import (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7, OWN_HELDOUT, OWN_HELDOUT3, OWN_HELDOUT4,
                               OWN_HELDOUT5, OWN_HELDOUT6, PSY_DEFAULT, PSY_TEST, evaluate, own_items, psy_items)
 
 RULES = Assessor(model=False)
@@ -55,26 +55,32 @@ def test_own_dev_floors(assessor, page, concern):
 # Regression floors of the own sets (default assessor): page, imminent, concern ≥ and false-page ≤.
 OWN_FLOORS = [
     # written independently, never tuned on; first measured page 0.569 / imminent 0.520 /
-    # concern 0.633 / false-page 0.031, now 0.908 / 0.920 / 0.900 / 0.015
-    ("own-heldout3", OWN_HELDOUT3, 0.90, 0.92, 0.90, 0.02),
+    # concern 0.633 / false-page 0.031, now 0.939 / 0.960 / 0.933 / 0.015
+    ("own-heldout3", OWN_HELDOUT3, 0.93, 0.96, 0.93, 0.02),
     # held-out part of a 596-item pool (never read, never tuned on): first 0.336 / 0.318 / 0.383 /
-    # 0.045 — far below the targets; now 0.776 / 0.841 / 0.808 / 0.030
-    ("own-heldout4", OWN_HELDOUT4, 0.77, 0.84, 0.80, 0.03),
+    # 0.045 — far below the targets; now 0.836 / 0.909 / 0.808 / 0.030
+    ("own-heldout4", OWN_HELDOUT4, 0.83, 0.90, 0.80, 0.03),
     # held-out quarter of a second pool (never read): first 0.477 / 0.261 / 0.571 / 0.095; now
-    # 0.646 / 0.609 / 0.886 / 0.048
-    ("own-heldout5", OWN_HELDOUT5, 0.64, 0.60, 0.88, 0.05),
+    # 0.723 / 0.696 / 0.914 / 0.048
+    ("own-heldout5", OWN_HELDOUT5, 0.72, 0.69, 0.91, 0.05),
     # held-out quarter of a third pool (eight briefs, 1,189 items; never read): first 0.625 /
-    # 0.271 / 0.645 / 0.073; now 0.654 / 0.559 / 0.790 / 0.052
-    ("own-heldout6", OWN_HELDOUT6, 0.65, 0.55, 0.79, 0.055),
-    # dev part of the third pool: first 0.540 / 0.332 / 0.560 / 0.033, then tuned on (0.974 /
-    # 0.989 / 0.966 / 0.000)
-    ("own-dev5", OWN_DEV5, 0.97, 0.98, 0.96, 0.0),
+    # 0.271 / 0.645 / 0.073; now 0.779 / 0.746 / 0.855 / 0.042
+    ("own-heldout6", OWN_HELDOUT6, 0.77, 0.74, 0.85, 0.045),
+    # a fifth pool (six new briefs): first (before the model was trained on it; lexicons never
+    # tuned on it) 0.666 / 0.722 / 0.811 / 0.020; now, trained on: 0.890 / 0.878 / 0.906 / 0.017
+    ("own-dev7", OWN_DEV7, 0.88, 0.87, 0.90, 0.02),
+    # a fourth pool (eight briefs): first 0.702 / 0.725 / 0.760 / 0.040, then tuned on
+    # (0.991 / 0.992 / 1.000 / 0.000)
+    ("own-dev6", OWN_DEV6, 0.99, 0.99, 0.99, 0.0),
+    # dev part of the third pool: first 0.540 / 0.332 / 0.560 / 0.033, then tuned on (0.986 /
+    # 0.995 / 0.977 / 0.000)
+    ("own-dev5", OWN_DEV5, 0.98, 0.99, 0.97, 0.0),
     # dev part of the second pool: first 0.553 / 0.505 / 0.577 / 0.029, then tuned on
-    ("own-dev4", OWN_DEV4, 0.99, 0.97, 0.99, 0.0),
+    ("own-dev4", OWN_DEV4, 0.99, 0.99, 0.99, 0.0),
     # dev part of the first pool: first 0.415 / 0.343 / 0.630 / 0.045, then tuned on
-    ("own-dev3", OWN_DEV3, 0.98, 0.99, 0.99, 0.0),
+    ("own-dev3", OWN_DEV3, 0.99, 0.99, 0.99, 0.0),
     # written independently of the lexicons; first 0.769 / 0.680 / 0.633 / 0.031, then tuned on
-    ("own-dev2", OWN_DEV2, 0.96, 0.96, 0.93, 0.0),
+    ("own-dev2", OWN_DEV2, 0.98, 0.99, 0.99, 0.0),
 ]
 
 
@@ -87,8 +93,8 @@ def test_own_set_floors(name, path, page, imminent, concern, fp):
 
 @pytest.mark.skipif(not Path(PSY_DEFAULT).exists(), reason="PsySUICIDE not present")
 @pytest.mark.parametrize("part, page, concern, fp, assessor", [
-    ("dev", 0.95, 0.97, 0.01, None), ("aside", 0.89, 0.85, 0.018, None),
-    ("dev", 0.95, 0.96, 0.01, RULES), ("aside", 0.89, 0.85, 0.015, RULES),
+    ("dev", 0.95, 0.97, 0.01, None), ("aside", 0.91, 0.85, 0.018, None),
+    ("dev", 0.95, 0.96, 0.01, RULES), ("aside", 0.91, 0.85, 0.015, RULES),
     ("test", 0.96, 0.95, 0.014, None), ("test", 0.96, 0.95, 0.014, RULES),
 ], ids=["dev-default", "aside-default", "dev-rules", "aside-rules", "test-default", "test-rules"])
 def test_psysuicide_floors(part, page, concern, fp, assessor):

@@ -140,8 +140,23 @@ def test_switchable_from_a_path(tmp_path):
 def test_retrain_reproduces_the_committed_weights():
     """Refit with the committed hyperparameters/thresholds (no CV; ~5 s) → same content hash.
 
-    The full command (with the cross-validation that picks them) takes ~1 min:
+    The full command (with the cross-validation that picks them) takes ~10 min:
     `python -m nlu.crisis_model_train` and then `git diff nlu/model/` should show only the date.
     """
     from nlu.crisis_model_train import main
     assert main(["--check"]) == 0
+
+
+def test_false_page_limits_count_only_what_the_model_adds():
+    """The CV's limits are on false pages the model ADDS to the rules' (pooled and own sets):
+    rules that already page many negatives must not leave the model no room, nor a free pass."""
+    from nlu.crisis_model_train import OWN_EXTRA_FALSE_PAGE, within_false_page_limits
+    base = {"neg_n": 2000, "neg_paged": 60, "own_neg_n": 1000, "own_neg_paged": 40}
+    extra_pooled = int(0.005 * 2000)
+    extra_own = int(OWN_EXTRA_FALSE_PAGE * 1000)
+    ok = {**base, "neg_paged": 60 + min(extra_pooled, extra_own), "own_neg_paged": 40 + min(extra_pooled, extra_own)}
+    assert within_false_page_limits(ok, base, 0.005)
+    assert not within_false_page_limits({**base, "neg_paged": 60 + extra_pooled + 1}, base, 0.005)
+    assert not within_false_page_limits({**base, "neg_paged": 60 + extra_pooled}, base, 0.005, share=0.8)
+    assert not within_false_page_limits({**base, "neg_paged": 60 + extra_own + 1, "own_neg_paged": 40 + extra_own + 1},
+                                        base, 0.05)

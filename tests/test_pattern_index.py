@@ -3,7 +3,7 @@
 import pytest
 
 from nlu.assess import Assessor
-from nlu.crisis_eval import OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, PSY_TEST, own_items, psy_items
+from nlu.crisis_eval import OWN_DEV_SETS, PSY_TEST, own_items, psy_items
 from nlu.crisis_model_train import chat_rows
 from nlu.pattern_index import PatternIndex, anchors
 
@@ -12,7 +12,7 @@ A = Assessor(model=False, use_spacy=False)
 
 def _texts():
     items = psy_items(PSY_TEST, "all")
-    for p in (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5):
+    for p in OWN_DEV_SETS:
         items += own_items(p)
     return [A.normalize(it.text) for it in items] + [A.normalize(t) for t, _, _ in chat_rows()]
 

@@ -1,8 +1,10 @@
 """Rules snapshots: what the rules said before tuning, and the trainer combining the model with it."""
 import json
 
+import pytest
+
 from nlu import rules_snapshot
-from nlu.crisis_eval import OWN_DEV3, OWN_DEV4, OWN_DEV5, own_items
+from nlu.crisis_eval import OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7, own_items
 from nlu.crisis_model_train import build_examples, untuned_rules
 from nlu.assess import Assessor
 from nlu.risk import Risk
@@ -20,14 +22,18 @@ def test_write_and_load_round_trip(tmp_path, monkeypatch):
     assert snap["我想自杀"].risk == Risk.high and snap["今天天气很好"].risk == Risk.none
 
 
-def test_committed_snapshots_cover_their_sets_and_show_the_untuned_rules():
-    for path in (OWN_DEV3, OWN_DEV4, OWN_DEV5):
-        snap = rules_snapshot.load(path)
-        items = own_items(path)
-        assert {it.text for it in items} <= set(snap)
-        pages = [it for it in items if it.risk >= Risk.high]
-        caught = sum(snap[it.text].risk >= Risk.high for it in pages) / len(pages)
-        assert caught < 0.6  # the first measurements (0.415, 0.553, 0.476): untuned, unlike today's rules
+# dev3's snapshot was taken from a later commit than its first measurement (0.415): 0.437
+@pytest.mark.parametrize("path, first_page", [(OWN_DEV3, 0.437), (OWN_DEV4, 0.553), (OWN_DEV5, 0.476),
+                                              (OWN_DEV6, 0.610), (OWN_DEV7, 0.609)], ids=["dev3", "dev4", "dev5", "dev6", "dev7"])
+def test_committed_snapshots_cover_their_sets_and_show_the_untuned_rules(path, first_page):
+    """Each snapshot covers its set and pages what the untuned rules paged (the first measurement
+    in the set's header), not what today's tuned rules do."""
+    snap = rules_snapshot.load(path)
+    items = own_items(path)
+    assert {it.text for it in items} <= set(snap)
+    pages = [it for it in items if it.risk >= Risk.high]
+    caught = sum(snap[it.text].risk >= Risk.high for it in pages) / len(pages)
+    assert round(caught, 3) == first_page
 
 
 def test_trainer_uses_the_snapshot_for_own_items_only():
