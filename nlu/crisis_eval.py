@@ -15,7 +15,9 @@ way, split by a hash of the text into ``crisis_dev3.yaml`` (tuned on) and ``cris
 and a third pool of 1,189 (eight briefs) split into ``crisis_dev5.yaml`` (tuned on) and
 ``crisis_heldout6.yaml`` (never read, never tuned on); a fourth pool of 1,191 (eight new briefs)
 is all ``crisis_dev6.yaml`` (tuned on; heldout4/5/6 measure it); a fifth pool of 897 (six new
-briefs) is all ``crisis_dev7.yaml`` (training data for the model; measured once, never tuned on).
+briefs) is all ``crisis_dev7.yaml`` (training data for the model; measured once, never tuned on);
+a sixth pool of 891 (six more briefs) is all ``crisis_heldout7.yaml`` (never read, never tuned or
+trained on).
 
 Metrics: page recall (true high/imminent assessed ≥ high), imminent recall (true
 imminent assessed imminent), concern recall (true medium assessed ≥ medium),
@@ -59,9 +61,12 @@ OWN_HELDOUT6 = Path(__file__).with_name("eval") / "crisis_heldout6.yaml"
 OWN_DEV6 = Path(__file__).with_name("eval") / "crisis_dev6.yaml"
 # a fifth pool of 897 (six new briefs), all of it training data for the model (lexicons not tuned on it)
 OWN_DEV7 = Path(__file__).with_name("eval") / "crisis_dev7.yaml"
+# a sixth pool of 891 (six more briefs), all of it held out: never read, tuned or trained on
+OWN_HELDOUT7 = Path(__file__).with_name("eval") / "crisis_heldout7.yaml"
 OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7)  # trained/tuned on; never a held-out one
 MISSES_DIR = ROOT / "var" / "crisis_eval"
-NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4", "own-heldout5", "own-heldout6"})  # no misses file written
+NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4", "own-heldout5", "own-heldout6",
+                        "own-heldout7"})  # no misses file written
 
 # PsySUICIDE label → minimal expected Xinyi level (README beside valid.json).
 # None = "judge by text" (aggression labels): reported, not scored.
@@ -245,6 +250,7 @@ def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bo
     sets["own-heldout6"] = own_items(OWN_HELDOUT6)
     sets["own-dev6"] = own_items(OWN_DEV6)
     sets["own-dev7"] = own_items(OWN_DEV7)
+    sets["own-heldout7"] = own_items(OWN_HELDOUT7)
     reports = {name: evaluate(name, items, assessor) for name, items in sets.items()}
     if write_misses:
         MISSES_DIR.mkdir(parents=True, exist_ok=True)

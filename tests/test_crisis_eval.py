@@ -13,6 +13,7 @@ it with the rules' untuned assessments of dev3–dev7, see nlu/rules_snapshot.py
   own held-out v4 (never read)     page 0.836 imm 0.909 concern 0.808 fp 0.030   rules page 0.733
   own held-out v5 (never read)     page 0.723 imm 0.696 concern 0.914 fp 0.048   rules page 0.615
   own held-out v6 (never read)     page 0.779 imm 0.746 concern 0.855 fp 0.042   rules page 0.654
+  own held-out v7 (never read, measured once) page 0.773 imm 0.760 concern 0.816 fp 0.027   rules 0.616
 
 Retrained with dev5 and an imminent head (2026-11-22, later): PsyGUARD test concern went 0.960 →
 0.953 (one item of 148) while concern on held-out v6 went 0.645 → 0.710, v3 0.833 → 0.900 and v4
@@ -28,7 +29,7 @@ import pytest
 
 from nlu.assess import Assessor
 from nlu.crisis_eval import (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7, OWN_HELDOUT, OWN_HELDOUT3, OWN_HELDOUT4,
-                              OWN_HELDOUT5, OWN_HELDOUT6, PSY_DEFAULT, PSY_TEST, evaluate, own_items, psy_items)
+                              OWN_HELDOUT5, OWN_HELDOUT6, OWN_HELDOUT7, PSY_DEFAULT, PSY_TEST, evaluate, own_items, psy_items)
 
 RULES = Assessor(model=False)
 WITH_MODEL = Assessor(model=True)
@@ -66,6 +67,9 @@ OWN_FLOORS = [
     # held-out quarter of a third pool (eight briefs, 1,189 items; never read): first 0.625 /
     # 0.271 / 0.645 / 0.073; now 0.779 / 0.746 / 0.855 / 0.042
     ("own-heldout6", OWN_HELDOUT6, 0.77, 0.74, 0.85, 0.045),
+    # a sixth pool (six more briefs, 891 items; never read), measured once with the final lexicons
+    # and model of 2026-11-23: 0.773 / 0.760 / 0.816 / 0.027 (rules alone 0.616 / 0.520 / 0.575 / 0.017)
+    ("own-heldout7", OWN_HELDOUT7, 0.77, 0.75, 0.81, 0.03),
     # a fifth pool (six new briefs): first (before the model was trained on it; lexicons never
     # tuned on it) 0.666 / 0.722 / 0.811 / 0.020; now, trained on: 0.890 / 0.878 / 0.906 / 0.017
     ("own-dev7", OWN_DEV7, 0.88, 0.87, 0.90, 0.02),
