@@ -6,7 +6,7 @@
 Training data, and ONLY this: the PsySUICIDE dev split (``crisis_eval.psy_is_dev``;
 records with only the "judge by text" aggression labels left out), the PsyGUARD test
 split (nlu/eval/psyguard_test/, same rule), the own DEV sets (crisis_eval.OWN_DEV_SETS:
-nlu/eval/crisis_dev.yaml … crisis_dev6.yaml), and the Rasa
+nlu/eval/crisis_dev.yaml … crisis_dev7.yaml), and the Rasa
 training examples (nlu/rasa/data/nlu.yml, every intent but venting) as level none: ordinary
 chatbot traffic (我想预约, 想测一下焦虑) that the model must not raise — at most
 --max-chat-medium of it may be raised to medium, a limit the CV enforces beside the others. The aside split and nlu/eval/crisis_heldout.yaml are never
@@ -348,7 +348,7 @@ def within_false_page_limits(c: dict, base: dict, max_extra_fp: float, share: fl
         c["own_neg_paged"] <= base["own_neg_paged"] + share * OWN_EXTRA_FALSE_PAGE * c["own_neg_n"]
 
 
-def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float, page_head: bool = True):
+def choose(fr: Frame, sp, sc, max_extra_fp: float, max_extra_medium: float, page_head: bool = True):
     """Best (page hits + concern hits) under the false-page limits; highest thresholds on ties.
 
     page_head=False: the model may only raise to medium (its page threshold stays 1.01)."""
@@ -360,8 +360,8 @@ def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float, page_head:
         for tp in (THRESHOLDS if page_head else [1.01]):
             for tc in THRESHOLDS:
                 c = fr.counts(sp, sc, tp, tc, guards)
-                # limits never below what the rules alone already do (thresholds 1.01 = rules alone)
-                if not within_false_page_limits(c, base, max_fp, SELECT_SHARE):
+                # false pages on top of what the rules alone page (thresholds 1.01 = rules alone)
+                if not within_false_page_limits(c, base, max_extra_fp, SELECT_SHARE):
                     continue
                 if c["neg_concern"] > max_neg_concern:
                     continue
@@ -375,7 +375,7 @@ def choose(fr: Frame, sp, sc, max_fp: float, max_extra_medium: float, page_head:
     return best[1], best[2], best[3]
 
 
-def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=print) -> dict:
+def cross_validate(exs: list[Ex], max_extra_fp: float, max_extra_medium: float, log=print) -> dict:
     f = np.array(folds(exs))
     fr = Frame(exs)
     results = []
@@ -389,7 +389,7 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
                     te_idx = np.flatnonzero(f == k)
                     for i, s in zip(te_idx, train_and_score(tr, [exs[i] for i in te_idx], nmax, l2, min_df)):
                         sp[i], sc[i], si[i] = s
-                tp, tc, guards = choose(fr, sp, sc, max_fp, max_extra_medium)
+                tp, tc, guards = choose(fr, sp, sc, max_extra_fp, max_extra_medium)
                 r = rates(fr.counts(sp, sc, tp, tc, guards))
                 res = {"ngram_max": nmax, "min_df": min_df, "l2": l2, "t_page": tp, "t_concern": tc,
                        "guards": list(guards), "oof": r, "_oof": (sp, sc, si)}
@@ -406,7 +406,7 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
         choices = []
         for k in range(K):
             tr_i, te_i = np.flatnonzero(f != k), np.flatnonzero(f == k)
-            tp, tc, guards = choose(fr.take(tr_i), sp[tr_i], sc[tr_i], max_fp, max_extra_medium, page_head)
+            tp, tc, guards = choose(fr.take(tr_i), sp[tr_i], sc[tr_i], max_extra_fp, max_extra_medium, page_head)
             choices.append([tp, tc, list(guards)])
             for key, v in fr.take(te_i).counts(sp[te_i], sc[te_i], tp, tc, guards).items():
                 total[key] = total.get(key, 0) + v
@@ -417,12 +417,13 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
     total, nested_choices = nested(True)
     # the page head ships only if its nested estimate pages more true crises within the
     # false-page limit; otherwise the model may only raise to medium (offer support, never page)
-    page_head = total["page_hit"] > rules_counts["page_hit"] and within_false_page_limits(total, rules_counts, max_fp)
+    page_head = (total["page_hit"] > rules_counts["page_hit"]
+                 and within_false_page_limits(total, rules_counts, max_extra_fp))
     if not page_head:
         log(f"  page head off: nested page {total['page_hit']} vs rules {rules_counts['page_hit']}, "
             f"false pages {total['neg_paged']}/{total['neg_n']} vs rules {rules_counts['neg_paged']} "
-            f"(limit +{max_fp} pooled, +{OWN_EXTRA_FALSE_PAGE} own)")
-        tp, tc, guards = choose(fr, sp, sc, max_fp, max_extra_medium, page_head=False)
+            f"(limit +{max_extra_fp} pooled, +{OWN_EXTRA_FALSE_PAGE} own)")
+        tp, tc, guards = choose(fr, sp, sc, max_extra_fp, max_extra_medium, page_head=False)
         best = {**best, "t_page": tp, "t_concern": tc, "guards": list(guards),
                 "oof": rates(fr.counts(sp, sc, tp, tc, guards))}
         total, nested_choices = nested(False)
@@ -449,7 +450,7 @@ def cross_validate(exs: list[Ex], max_fp: float, max_extra_medium: float, log=pr
     log(f"  imminent head: {imminent}")
     summary = {"k": K, "grid": {"ngram_max": list(GRID_NGRAM), "l2": list(GRID_L2), "min_df": list(GRID_MIN_DF),
                                 "guards [hyperbole_news, negated_or_generic, third_party_no_page]": [list(g) for g in GUARD_OPTIONS]},
-               "limits": {"extra_false_page": max_fp, "extra_negatives_raised_to_medium_plus": max_extra_medium,
+               "limits": {"extra_false_page": max_extra_fp, "extra_negatives_raised_to_medium_plus": max_extra_medium,
                           "own_dev_extra_false_page": OWN_EXTRA_FALSE_PAGE},
                "rules_only": rates(rules_counts),
                "chosen_oof": best["oof"], "chosen_oof_by_source": by_src,
