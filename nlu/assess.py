@@ -379,6 +379,8 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             tp_level = max(tp_level, (Risk.imminent if acting and k in CORE_KINDS else Risk.high) if danger
                            else min(level, Risk.medium))
             continue
+        if cat == "third_party" and not get("third_party"):
+            cat = "self"  # a cue written for someone else (吞了一整板药) in a message that names nobody else
         if k in CORE_KINDS:
             core_self.append(h)
         if k == "passive" and level >= Risk.medium and not (get("recovery") or get("habitual")):

@@ -171,6 +171,9 @@ def test_pattern_syntax_errors_report_file_and_line(tmp_path):
     "存款都转给我妈了，她帮我理财",
     "吃了安眠药半夜不会醒",
     "想过 上周还试过 没成功 那个蛋糕太难了",
+    "喝了一整瓶啤酒",                                  # 刚喝了农药 took any 一整瓶 (2026-11-23)
+    "对不起大家 今晚加班别等我了",
+    "我妈把银行卡密码告诉我了 让我帮她取钱",
 ])
 def test_cross_area_look_alikes_do_not_page(text):
     """The lexicons alone. The learned signal's own false pages are measured by its CV and the eval
@@ -185,3 +188,11 @@ def test_cross_area_look_alikes_do_not_page(text):
 ])
 def test_cross_area_true_messages_page(text):
     assert check(text).risk >= Risk.high, check(text)
+
+
+@pytest.mark.parametrize("text", ["吃了一整瓶安眠药", "我刚吞了一整板药", "喝了一整瓶白酒 又吃了一整瓶安眠药"])
+def test_a_cue_written_for_someone_else_is_the_writers_when_nobody_else_is_named(text):
+    """Third-party entries (他吞了一整板药) fire on the writer's own words too: with no one else
+    named, staff must see the writer at risk (category self), not a report about someone else."""
+    a = RULES.assess(text)
+    assert a.risk == Risk.imminent and a.category == "self", a
