@@ -20,9 +20,9 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
 
 * a hyperbole/ordinary word (累死, 杀毒, 跳楼价) drops any cue it overlaps;
   a cue inside a longer cue is dropped (想 inside 想死, 他 inside 杀了他);
-* negation right before a cue drops it; a generic word right after it (自杀的人,
-  自杀率) makes it general talk (low); news/fiction markers cap cues the writer
-  does not claim with 我 at low;
+* negation right before a cue drops it (not the 不 of an A-not-A question: 是不是, 想不想);
+  a generic word right after it (自杀的人, 自杀率) makes it general talk (low); news/fiction
+  markers cap cues the writer does not claim with 我 at low;
 * the subject of a cue is the nearest 我/third-party word before it (a third-party
   word after 被/把/跟 … is an object, not a subject);
 * writer: intent, self-harm, strong farewell, threat → high; method alone →
@@ -31,7 +31,9 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
   in-progress cue, a plan, or a means that was acquired or taken → imminent;
   passive ideation at a dangerous place (我在天台 活着没意思) → imminent, unless a
   habitual frame (总是, 每次) makes it a recurring thought;
-  a plan phrase alone → imminent; past/recovery markers cap at medium;
+  a plan phrase alone → imminent; past/recovery markers cap at medium (unless 现在, 最近, 又 …
+  between the marker and the cue bring the story back to now); a cue written for someone else
+  (category third_party) in a message that names nobody else is the writer's;
 * someone else: their ideation → medium third_party; in danger now (time,
   in progress, plan, means) or their strong farewell → high third_party; the act under
   way, at the place, a means ready or a plan → imminent third_party.
@@ -61,6 +63,8 @@ _CLAUSE = re.compile(r"[,.!?;:…。！？；：~\n]+")
 _OBJECT_BEFORE = tuple("被把让给跟和与对找替帮为向问陪带养哄骗逗吓送") + (
     "杀了", "打了", "骂", "伤害", "害", "告诉", "通知", "瞒着", "给了", "照顾", "接")
 _LATIN = re.compile(r"[a-z0-9' ]+")
+# between a past/recovery marker and a cue, these bring the story back to now: the cap does not apply
+_NOW_AGAIN = ("现在", "最近", "这几天", "这两天", "这阵子", "今天", "又", "还是", "依然", "仍然", "已经")
 _NONE = Assessment()
 
 
@@ -354,9 +358,10 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             level = Risk.low
             cat = "none"
         if k in CORE_KINDS or k == "in_progress":
+            rec = before(h, "recovery")  # 去年被机器压了手 … 现在 … 不想活了: the story moved on to now
+            rec = None if rec is not None and any(w in text[rec.end:h.start] for w in _NOW_AGAIN) else rec
             capped = not (get("plan") or get("in_progress")) and (
-                before(h, "recovery") is not None
-                or any(r.entry.scope == "message" for r in get("recovery")))
+                rec is not None or any(r.entry.scope == "message" for r in get("recovery")))
             if capped and k != "in_progress":
                 level = min(level, Risk.medium)
             if not capped and k == "in_progress" and level >= Risk.high and near("time", h):

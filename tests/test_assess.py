@@ -190,6 +190,13 @@ def test_cross_area_true_messages_page(text):
     assert check(text).risk >= Risk.high, check(text)
 
 
+@pytest.mark.parametrize("text, level", [("以前想过死 现在好多了", Risk.medium), ("以前割过腕 现在不会了", Risk.medium),
+                                         ("去年被机器压了手 工伤赔了六万 我跟你说实话 我已经不想活了", Risk.high)])
+def test_a_past_marker_caps_only_until_the_story_comes_back_to_now(text, level):
+    """去年/以前 caps what follows at medium, unless 现在/最近/又/已经 … bring the story back to now."""
+    assert RULES.assess(text).risk >= level and (level >= Risk.high or RULES.assess(text).risk == level)
+
+
 @pytest.mark.parametrize("text", ["吃了一整瓶安眠药", "我刚吞了一整板药", "喝了一整瓶白酒 又吃了一整瓶安眠药"])
 def test_a_cue_written_for_someone_else_is_the_writers_when_nobody_else_is_named(text):
     """Third-party entries (他吞了一整板药) fire on the writer's own words too: with no one else
