@@ -374,15 +374,7 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
                 if now and (k != "farewell" or get("means") or get("in_progress") or get("time")):
                     level = Risk.imminent
         if who == "third_party":
-            now = get("time") or get("in_progress") or get("plan") or means_ready(h)
-            # someone else in danger now: their intent, self-harm, method or farewell, not their
-            # passive talk; their strong farewell (永别了, 这辈子就到这了) is a danger sign by itself
-            danger = (now and level >= Risk.medium and k != "passive") or (k == "farewell" and level >= Risk.high)
-            # the act under way or at the place, a means taken or ready, a plan: imminent (a time alone is not)
-            acting = any(x.entry.alone and x.entry.alone >= Risk.high for x in get("in_progress")) or \
-                bool(get("plan")) or means_ready(h)
-            tp_level = max(tp_level, (Risk.imminent if acting and k in CORE_KINDS else Risk.high) if danger
-                           else min(level, Risk.medium))
+            tp_level = max(tp_level, _third_party_level(h, level, get, means_ready(h)))
             continue
         if cat == "third_party" and not get("third_party"):
             cat = "self"  # a cue written for someone else (吞了一整板药) in a message that names nobody else
@@ -417,6 +409,20 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
         return _NONE
     cat = self_cat if self_level >= Risk.medium else "none"
     return Assessment(self_level, cat, tuple(signals))
+
+
+def _third_party_level(h: Hit, level: Risk, get, means_ready: bool) -> Risk:
+    """Someone else's cue h (at level): their ideation → at most medium; in danger now (a time, in
+    progress, a plan, a means ready) → high, or their strong farewell (永别了) by itself; the act under
+    way or at the place, a means ready or a plan → imminent (a time alone is not)."""
+    k = h.kind
+    now = get("time") or get("in_progress") or get("plan") or means_ready
+    danger = (now and level >= Risk.medium and k != "passive") or (k == "farewell" and level >= Risk.high)
+    if not danger:
+        return min(level, Risk.medium)
+    acting = any(x.entry.alone and x.entry.alone >= Risk.high for x in get("in_progress")) or \
+        bool(get("plan")) or means_ready
+    return Risk.imminent if acting and k in CORE_KINDS else Risk.high
 
 
 @lru_cache(maxsize=1)
