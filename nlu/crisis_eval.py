@@ -64,6 +64,11 @@ OWN_DEV7 = Path(__file__).with_name("eval") / "crisis_dev7.yaml"
 # a sixth pool of 891 (six more briefs), all of it held out: never read, tuned or trained on
 OWN_HELDOUT7 = Path(__file__).with_name("eval") / "crisis_heldout7.yaml"
 OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7)  # trained/tuned on; never a held-out one
+# every own set by its report name, in report order
+OWN_SETS = {"own-dev": OWN_DEV, "own-heldout": OWN_HELDOUT, "own-dev2": OWN_DEV2, "own-heldout3": OWN_HELDOUT3,
+            "own-dev3": OWN_DEV3, "own-heldout4": OWN_HELDOUT4, "own-dev4": OWN_DEV4, "own-heldout5": OWN_HELDOUT5,
+            "own-dev5": OWN_DEV5, "own-heldout6": OWN_HELDOUT6, "own-dev6": OWN_DEV6, "own-dev7": OWN_DEV7,
+            "own-heldout7": OWN_HELDOUT7}
 MISSES_DIR = ROOT / "var" / "crisis_eval"
 NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4", "own-heldout5", "own-heldout6",
                         "own-heldout7"})  # no misses file written
@@ -237,20 +242,9 @@ def run_all(psy_path: Path | None = PSY_DEFAULT, assessor=None, write_misses: bo
         sets["psysuicide-dev"] = psy_items(psy_path, "dev")
         sets["psysuicide-aside"] = psy_items(psy_path, "aside")
     sets["psyguard-test"] = psy_items(PSY_TEST, "all")
-    if OWN_DEV.exists():
-        sets["own-dev"] = own_items(OWN_DEV)
-    sets["own-heldout"] = own_items(OWN_HELDOUT)
-    sets["own-dev2"] = own_items(OWN_DEV2)
-    sets["own-heldout3"] = own_items(OWN_HELDOUT3)
-    sets["own-dev3"] = own_items(OWN_DEV3)
-    sets["own-heldout4"] = own_items(OWN_HELDOUT4)
-    sets["own-dev4"] = own_items(OWN_DEV4)
-    sets["own-heldout5"] = own_items(OWN_HELDOUT5)
-    sets["own-dev5"] = own_items(OWN_DEV5)
-    sets["own-heldout6"] = own_items(OWN_HELDOUT6)
-    sets["own-dev6"] = own_items(OWN_DEV6)
-    sets["own-dev7"] = own_items(OWN_DEV7)
-    sets["own-heldout7"] = own_items(OWN_HELDOUT7)
+    for name, path in OWN_SETS.items():
+        if path.exists():
+            sets[name] = own_items(path)
     reports = {name: evaluate(name, items, assessor) for name, items in sets.items()}
     if write_misses:
         MISSES_DIR.mkdir(parents=True, exist_ok=True)

@@ -145,14 +145,12 @@ class CrisisModel:
             return rules
         if rules.risk == Risk.high:
             return self.urgent(rules, s)
+        cat = rules.category if rules.risk >= Risk.medium and rules.category != "none" else "self"
         if s.page >= self.t_page:
             if rules.category == "third_party" and self.guard_third_party or self.capped(rules):
-                cat = rules.category if rules.risk >= Risk.medium and rules.category != "none" else "self"
                 return rules.raised_to(Risk.medium, cat, f"model:page({s.page:.2f})")
-            cat = rules.category if rules.risk >= Risk.medium and rules.category != "none" else "self"
             return self.urgent(rules.raised_to(Risk.high, cat, f"model:page({s.page:.2f})"), s)
         if s.concern >= self.t_concern:
-            cat = rules.category if rules.risk >= Risk.medium and rules.category != "none" else "self"
             return rules.raised_to(Risk.medium, cat, f"model:concern({s.concern:.2f})")
         return rules
 
