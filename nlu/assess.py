@@ -215,7 +215,13 @@ class Assessor:
         if self.use_spacy:
             with self._lock:  # the jieba tokenizer instance is not thread-safe
                 hits.update(self._spacy_hits(norm))
-        return _combine(norm, sorted(hits, key=lambda h: (h.start, -h.end)))
+        return _combine(norm, sorted(hits, key=_hit_order))
+
+
+def _hit_order(h: Hit) -> tuple:
+    """Reading order; on the same span the stronger cue first, then lexicon order (file:line), so
+    that the outcome never depends on set iteration order (which changes with PYTHONHASHSEED)."""
+    return h.start, -h.end, -h.entry.level, h.entry.where, h.entry.term
 
 
 def _clause_ids(text: str) -> list[int]:
@@ -257,7 +263,7 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
                  and not any(inside(h, o) and not o.entry.pattern for o in hits)
                  and not any(overlaps(h, x) for x in hyper)]
     signals = list(dict.fromkeys(f"{h.kind}:{h.entry.term if h.entry.pattern else text[h.start:h.end]}"
-                                 for h in sorted({*kept, *negations}, key=lambda h: (h.start, -h.end))))
+                                 for h in sorted({*kept, *negations}, key=_hit_order)))
     by_kind: dict[str, list[Hit]] = {}
     for h in kept:
         by_kind.setdefault(h.kind, []).append(h)
@@ -414,12 +420,15 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
 def _third_party_level(h: Hit, level: Risk, get, means_ready: bool) -> Risk:
     """Someone else's cue h (at level): their ideation → at most medium; in danger now (a time, in
     progress, a plan, a means ready) → high, or their strong farewell (永别了) by itself; the act under
-    way or at the place, a means ready or a plan → imminent (a time alone is not)."""
+    way or at the place, a means ready or a plan → imminent (a time alone is not), and so is their
+    in-progress cue whose own level alone is imminent."""
     k = h.kind
     now = get("time") or get("in_progress") or get("plan") or means_ready
     danger = (now and level >= Risk.medium and k != "passive") or (k == "farewell" and level >= Risk.high)
     if not danger:
         return min(level, Risk.medium)
+    if k == "in_progress" and h.entry.alone and h.entry.alone >= Risk.imminent:
+        return Risk.imminent  # their act under way by itself (我哥吞了一把安眠药): as imminent as the writer's
     acting = any(x.entry.alone and x.entry.alone >= Risk.high for x in get("in_progress")) or \
         bool(get("plan")) or means_ready
     return Risk.imminent if acting and k in CORE_KINDS else Risk.high

@@ -54,6 +54,7 @@ def test_hyperbole_and_news_do_not_page(text):
     ("我同事说他想死", Risk.medium, "third_party"),   # third party
     ("我朋友在楼顶，说今晚要跳下去", Risk.imminent, "third_party"),  # someone else at the place now
     ("我爸说他今晚就去死", Risk.high, "third_party"),                   # a time alone: high
+    ("我哥吞了一把安眠药 还有气 120还没到", Risk.imminent, "third_party"),  # their act under way
     ("我同事给我发消息说永别了 谢谢你这些年照顾", Risk.high, "third_party"),  # their farewell
     ("以前想过自杀，现在好多了", Risk.medium, "self"),
     # passive ideation said at a dangerous place is the writer there now, not a mood
@@ -203,3 +204,30 @@ def test_a_cue_written_for_someone_else_is_the_writers_when_nobody_else_is_named
     named, staff must see the writer at risk (category self), not a report about someone else."""
     a = RULES.assess(text)
     assert a.risk == Risk.imminent and a.category == "self", a
+
+
+_SEED_SCRIPT = """
+import json, sys
+from nlu.assess import Assessor
+from nlu.crisis_eval import OWN_DEV_SETS, own_items
+a = Assessor(use_spacy=False)
+out = [[r.risk.name, r.category, list(r.signals)] for p in OWN_DEV_SETS for it in own_items(p) for r in [a.assess(it.text)]]
+json.dump(out, sys.stdout)
+"""
+
+
+def test_assessment_does_not_depend_on_the_hash_seed():
+    # hits used to be sorted by span only, so ties came out in set order, which PYTHONHASHSEED
+    # changes: the same message got category self in one process and third_party in another
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    procs = [subprocess.Popen([sys.executable, "-c", _SEED_SCRIPT], cwd=root, stdout=subprocess.PIPE,
+                              env={**os.environ, "PYTHONHASHSEED": seed}) for seed in ("1", "2")]
+    runs = [json.loads(p.communicate()[0]) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert len(runs[0]) > 4000
+    assert runs[0] == runs[1]
