@@ -406,14 +406,15 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             raise_self(Risk.imminent, "self")  # 绳子准备好了，等下班就去 (not 感冒药买好了 一会就吃)
         elif ip:
             raise_self(Risk.low, "none")
-    if get("hyperbole"):
-        raise_self(max((h.entry.level for h in get("hyperbole")), default=Risk.none), "none")
+    if get("hyperbole"):  # a joke that still leaves concern (不想活了 哈哈开玩笑的: medium) keeps its category
+        top = max(get("hyperbole"), key=lambda h: h.entry.level)
+        raise_self(top.entry.level, top.entry.category)
 
     if tp_level > self_level:
         return Assessment(tp_level, "third_party", tuple(signals))
     if self_level == Risk.none and self_cat == "none" and not signals:
         return _NONE
-    cat = self_cat if self_level >= Risk.medium else "none"
+    cat = (self_cat if self_cat != "none" else "self") if self_level >= Risk.medium else "none"
     return Assessment(self_level, cat, tuple(signals))
 
 

@@ -149,8 +149,7 @@ def _load_cues(path: Path, data) -> list[Entry]:
             raise LexiconError(f"{where}: alone {e.get('alone')!r} is not one of {', '.join(Risk.__members__)}")
         if e.get("scope", "clause") not in ("clause", "message"):
             raise LexiconError(f"{where}: scope must be clause or message")
-        if e["category"] not in CATEGORIES:
-            raise LexiconError(f"{where}: category {e['category']!r} is not one of {', '.join(CATEGORIES)}")
+        _check_category(where, e)
         term = str(e["term"]).strip()
         also = e.get("also") or []
         if not isinstance(also, list):
@@ -209,8 +208,7 @@ def _load_patterns(path: Path, data) -> list[Entry]:
         for key in ("level", "alone"):
             if key in e and e[key] not in Risk.__members__:
                 raise LexiconError(f"{where}: {key} {e[key]!r} is not one of {', '.join(Risk.__members__)}")
-        if e["category"] not in CATEGORIES:
-            raise LexiconError(f"{where}: category {e['category']!r} is not one of {', '.join(CATEGORIES)}")
+        _check_category(where, e)
         term = str(e["term"]).strip()
         out.append(Entry(kind=e["kind"], term=term, variants=(term,), level=Risk[e["level"]],
                          category=e["category"], example=str(e["example"]), soft=bool(e.get("soft", False)),
@@ -255,3 +253,11 @@ def load(directory: Path | str = LEXICON_DIR) -> Lexicon:
         else:
             lex.entries += _load_cues(path, data)
     return lex
+
+
+def _check_category(where: str, e: dict) -> None:
+    """A known category, and one that names whose risk it is (not none) from medium up."""
+    if e["category"] not in CATEGORIES:
+        raise LexiconError(f"{where}: category {e['category']!r} is not one of {', '.join(CATEGORIES)}")
+    if e["category"] == "none" and Risk[e["level"]] >= Risk.medium:
+        raise LexiconError(f"{where}: level {e['level']} needs a category other than none (whose risk is it?)")

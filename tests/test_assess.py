@@ -129,6 +129,14 @@ def test_invalid_entry_reports_file_and_line(tmp_path):
         load(tmp_path)
 
 
+def test_an_entry_of_medium_or_more_must_name_whose_risk(tmp_path):
+    (tmp_path / "p.yaml").write_text("patterns:\n  - {term: x, kind: hyperbole, pattern: x, level: low, category: none, example: x}\n"
+                                     "  - {term: y, kind: hyperbole, pattern: y, level: medium, category: none, example: y}\n",
+                                     encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"p.yaml:3.*whose risk"):
+        load(tmp_path)
+
+
 @pytest.mark.parametrize("text, level", [
     ("我想找个没人的地方安静地死掉", Risk.high),      # gap pattern
     ("有想过死", Risk.high),                          # counselling-chat reply
@@ -231,3 +239,14 @@ def test_assessment_does_not_depend_on_the_hash_seed():
     assert [p.returncode for p in procs] == [0, 0]
     assert len(runs[0]) > 4000
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("text", [
+    "房间打扫干净了，垃圾扔了，床单也换了新的，这样他们进来不会太难看。我现在去阳台",
+    "不想活了……开玩笑的 就是有点累 他又不回我消息",
+])
+def test_a_risk_of_medium_or_more_always_names_whose_risk(text):
+    # an in-progress or softened cue whose lexicon category is none used to leave category none
+    # on an imminent or medium assessment; design.md keeps none for none/low
+    a = RULES.assess(text)
+    assert a.risk >= Risk.medium and a.category != "none", a
