@@ -17,7 +17,8 @@ and a third pool of 1,189 (eight briefs) split into ``crisis_dev5.yaml`` (tuned 
 is all ``crisis_dev6.yaml`` (tuned on; heldout4/5/6 measure it); a fifth pool of 897 (six new
 briefs) is all ``crisis_dev7.yaml`` (training data for the model; measured once, never tuned on);
 a sixth pool of 891 (six more briefs) is all ``crisis_heldout7.yaml`` (never read, never tuned or
-trained on); a seventh pool of 1,188 (eight new briefs) is all ``crisis_dev8.yaml`` (dev).
+trained on); a seventh pool of 1,188 (eight new briefs) is all ``crisis_dev8.yaml`` (dev); an eighth
+pool of 594 (four more briefs) is all ``crisis_heldout8.yaml`` (never read, never tuned or trained on).
 
 Metrics: page recall (true high/imminent assessed ≥ high), imminent recall (true
 imminent assessed imminent), concern recall (true medium assessed ≥ medium),
@@ -65,16 +66,18 @@ OWN_DEV7 = Path(__file__).with_name("eval") / "crisis_dev7.yaml"
 OWN_HELDOUT7 = Path(__file__).with_name("eval") / "crisis_heldout7.yaml"
 # a seventh pool of 1,188 (eight new briefs), all of it dev
 OWN_DEV8 = Path(__file__).with_name("eval") / "crisis_dev8.yaml"
+# an eighth pool of 594 (four more briefs), all of it held out: never read, tuned or trained on
+OWN_HELDOUT8 = Path(__file__).with_name("eval") / "crisis_heldout8.yaml"
 OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7,
                 OWN_DEV8)  # trained/tuned on; never a held-out one
 # every own set by its report name, in report order
 OWN_SETS = {"own-dev": OWN_DEV, "own-heldout": OWN_HELDOUT, "own-dev2": OWN_DEV2, "own-heldout3": OWN_HELDOUT3,
             "own-dev3": OWN_DEV3, "own-heldout4": OWN_HELDOUT4, "own-dev4": OWN_DEV4, "own-heldout5": OWN_HELDOUT5,
             "own-dev5": OWN_DEV5, "own-heldout6": OWN_HELDOUT6, "own-dev6": OWN_DEV6, "own-dev7": OWN_DEV7,
-            "own-heldout7": OWN_HELDOUT7, "own-dev8": OWN_DEV8}
+            "own-heldout7": OWN_HELDOUT7, "own-dev8": OWN_DEV8, "own-heldout8": OWN_HELDOUT8}
 MISSES_DIR = ROOT / "var" / "crisis_eval"
 NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4", "own-heldout5", "own-heldout6",
-                        "own-heldout7"})  # no misses file written
+                        "own-heldout7", "own-heldout8"})  # no misses file written
 
 # PsySUICIDE label → minimal expected Xinyi level (README beside valid.json).
 # None = "judge by text" (aggression labels): reported, not scored.
