@@ -61,7 +61,7 @@ _REINTERPRET = frozenset({"past", "hyperbole", "generic"})
 _SUBJECT_KINDS = frozenset({"first_person", "third_party"})
 _CLAUSE = re.compile(r"[,.!?;:…。！？；：~\n]+")
 _OBJECT_BEFORE = tuple("被把让给跟和与对找替帮为向问陪带养哄骗逗吓送") + (
-    "杀了", "打了", "骂", "伤害", "害", "告诉", "通知", "瞒着", "给了", "照顾", "接")
+    "杀了", "打了", "骂", "伤害", "害", "告诉", "通知", "瞒着", "给了", "照顾", "接", "想到", "想起", "梦到", "梦见")
 _LATIN = re.compile(r"[a-z0-9' ]+")
 # between a past/recovery marker and a cue, these bring the story back to now: the cap does not apply
 _NOW_AGAIN = ("现在", "最近", "这几天", "这两天", "这阵子", "今天", "又", "还是", "依然", "仍然", "已经")

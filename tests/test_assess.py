@@ -55,6 +55,7 @@ def test_hyperbole_and_news_do_not_page(text):
     ("我朋友在楼顶，说今晚要跳下去", Risk.imminent, "third_party"),  # someone else at the place now
     ("我爸说他今晚就去死", Risk.high, "third_party"),                   # a time alone: high
     ("我哥吞了一把安眠药 还有气 120还没到", Risk.imminent, "third_party"),  # their act under way
+    ("一想起她跟那个男的就拿头撞墙 撞到缝了针", Risk.high, "self_harm"),  # 想起她: she is what I think of
     ("我同事给我发消息说永别了 谢谢你这些年照顾", Risk.high, "third_party"),  # their farewell
     ("以前想过自杀，现在好多了", Risk.medium, "self"),
     # passive ideation said at a dangerous place is the writer there now, not a mood
