@@ -23,8 +23,10 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
 * negation right before a cue drops it (not the 不 of an A-not-A question: 是不是, 想不想);
   a generic word right after it (自杀的人, 自杀率) makes it general talk (low); news/fiction
   markers cap cues the writer does not claim with 我 at low;
+* cues on the same span are read strongest first, then in lexicon order (never in set order,
+  which changes with PYTHONHASHSEED);
 * the subject of a cue is the nearest 我/third-party word before it (a third-party
-  word after 被/把/跟 … is an object, not a subject);
+  word after 被/把/跟/想到 … is an object, not a subject);
 * writer: intent, self-harm, strong farewell, threat → high; method alone →
   medium, with a want verb → high; passive, past attempt → medium; distress → low;
   any of intent/method/self-harm/farewell/threat together with a near time, an
@@ -36,7 +38,9 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
   (category third_party) in a message that names nobody else is the writer's;
 * someone else: their ideation → medium third_party; in danger now (time,
   in progress, plan, means) or their strong farewell → high third_party; the act under
-  way, at the place, a means ready or a plan → imminent third_party.
+  way, at the place, a means ready or a plan → imminent third_party, and so is their
+  in-progress cue whose own level is imminent (我哥吞了一把安眠药);
+* medium or more always names whose risk (category none only for none/low).
 """
 from __future__ import annotations
 
