@@ -1,3 +1,9 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from nlu.assess import Assessor, default_assessor
@@ -123,18 +129,22 @@ def test_raised_to_never_lowers():
     assert a.raised_to(Risk.low, "none", "rasa:venting").risk == Risk.imminent
 
 
-def test_invalid_entry_reports_file_and_line(tmp_path):
-    (tmp_path / "bad.yaml").write_text("kind: intent\nentries:\n  - {term: x, level: high, category: self, example: x}\n"
-                                       "  - {term: y, level: huge, category: self, example: y}\n", encoding="utf-8")
-    with pytest.raises(LexiconError, match=r"bad.yaml:4"):
-        load(tmp_path)
-
-
-def test_an_entry_of_medium_or_more_must_name_whose_risk(tmp_path):
-    (tmp_path / "p.yaml").write_text("patterns:\n  - {term: x, kind: hyperbole, pattern: x, level: low, category: none, example: x}\n"
-                                     "  - {term: y, kind: hyperbole, pattern: y, level: medium, category: none, example: y}\n",
-                                     encoding="utf-8")
-    with pytest.raises(LexiconError, match=r"p.yaml:3.*whose risk"):
+@pytest.mark.parametrize("name, body, match", [
+    # an unknown level
+    ("bad.yaml", "kind: intent\nentries:\n  - {term: x, level: high, category: self, example: x}\n"
+                 "  - {term: y, level: huge, category: self, example: y}\n", r"bad.yaml:4"),
+    # medium or more must name whose risk it is
+    ("p.yaml", "patterns:\n  - {term: x, kind: hyperbole, pattern: x, level: low, category: none, example: x}\n"
+               "  - {term: y, kind: hyperbole, pattern: y, level: medium, category: none, example: y}\n",
+     r"p.yaml:3.*whose risk"),
+    # a pattern naming a class that does not exist
+    ("p.yaml", "classes: {A: [x]}\npatterns:\n"
+               "  - {term: t, kind: intent, pattern: '{B}~2y', level: high, category: self, example: x}\n",
+     r"p.yaml:3.*unknown class"),
+], ids=["unknown-level", "medium-category-none", "unknown-class"])
+def test_a_bad_lexicon_file_is_reported_with_file_and_line(tmp_path, name, body, match):
+    (tmp_path / name).write_text(body, encoding="utf-8")
+    with pytest.raises(LexiconError, match=match):
         load(tmp_path)
 
 
@@ -153,14 +163,6 @@ def test_an_entry_of_medium_or_more_must_name_whose_risk(tmp_path):
 ])
 def test_gap_patterns(text, level):
     assert check(text).risk == level, check(text)
-
-
-def test_pattern_syntax_errors_report_file_and_line(tmp_path):
-    (tmp_path / "p.yaml").write_text("classes: {A: [x]}\npatterns:\n"
-                                     "  - {term: t, kind: intent, pattern: '{B}~2y', level: high, category: self, example: x}\n",
-                                     encoding="utf-8")
-    with pytest.raises(LexiconError, match=r"p.yaml:3.*unknown class"):
-        load(tmp_path)
 
 
 # Cues written for one area that misfired on ordinary messages of another (the lexicon files
@@ -228,11 +230,6 @@ json.dump(out, sys.stdout)
 def test_assessment_does_not_depend_on_the_hash_seed():
     # hits used to be sorted by span only, so ties came out in set order, which PYTHONHASHSEED
     # changes: the same message got category self in one process and third_party in another
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
     root = Path(__file__).resolve().parent.parent
     procs = [subprocess.Popen([sys.executable, "-c", _SEED_SCRIPT], cwd=root, stdout=subprocess.PIPE,
                               env={**os.environ, "PYTHONHASHSEED": seed}) for seed in ("1", "2")]
