@@ -32,12 +32,16 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
   any of intent/method/self-harm/farewell/threat together with a near time, an
   in-progress cue, a plan, or a means that was acquired or taken → imminent;
   passive ideation at a dangerous place (我在天台 活着没意思) → imminent, unless a
-  habitual frame (总是, 每次) makes it a recurring thought;
+  habitual frame (总是, 每次) makes it a recurring thought; so is the writer at such a place or in
+  such an act with a near time and nothing else (我现在在江边 风好大: writing to a crisis line from
+  there), unless habitual; leisure and work there (在江边钓鱼, 家住在海边) are ordinary;
   a plan phrase alone → imminent; past/recovery markers cap at medium (unless 现在, 最近, 又 …
   between the marker and the cue bring the story back to now); a cue written for someone else
   (category third_party) in a message that names nobody else is the writer's;
 * someone else: their ideation → medium third_party; in danger now (time,
-  in progress, plan, means) or their strong farewell → high third_party; the act under
+  in progress, plan, means) or their strong farewell → high third_party, and so are they at a
+  dangerous place or in the act with no other cue (孩子在楼顶 我该怎么办), imminent with a near time
+  (她现在一个人在河边); the act under
   way, at the place, a means ready or a plan → imminent third_party, and so is their
   in-progress cue whose own level is imminent (我哥吞了一把安眠药);
 * medium or more always names whose risk (category none only for none/low).
@@ -66,6 +70,8 @@ _SUBJECT_KINDS = frozenset({"first_person", "third_party"})
 _CLAUSE = re.compile(r"[,.!?;:…。！？；：~\n]+")
 _OBJECT_BEFORE = tuple("被把让给跟和与对找替帮为向问陪带养哄骗逗吓送") + (
     "杀了", "打了", "骂", "伤害", "害", "告诉", "通知", "瞒着", "给了", "照顾", "接", "想到", "想起", "梦到", "梦见")
+# 我 right after these is a listener or an object, not the subject (朋友跟我说, 把存折塞给我)
+_ME_AS_OBJECT = ("跟", "和", "对", "给", "问", "找")
 _LATIN = re.compile(r"[a-z0-9' ]+")
 # between a past/recovery marker and a cue, these bring the story back to now: the cap does not apply
 _NOW_AGAIN = ("现在", "最近", "这几天", "这两天", "这阵子", "今天", "又", "还是", "依然", "仍然", "已经")
@@ -285,6 +291,9 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
                     best = m
         return best
 
+    def me_as_object(m: Hit) -> bool:
+        return text[max(0, m.start - 1):m.start] in _ME_AS_OBJECT
+
     def subject(h: Hit) -> str:
         """'self' or 'third_party': nearest valid subject word before the cue."""
         cands = []
@@ -294,11 +303,13 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             ch, hc = clause[m.start], clause[h.start]
             if hc - ch > 2:
                 continue
-            if (m.kind == "first_person" and ch == hc
-                    and text[max(0, m.start - 1):m.start] in ("跟", "和", "对", "给", "问", "找")):
+            if m.kind == "first_person" and ch == hc and me_as_object(m):
                 continue  # 朋友跟我说想自杀: 我 is the listener of this clause's cue
             if m.kind == "third_party":
-                if ch != hc and any(clause[f.start] == hc and f.end <= h.start for f in get("first_person")):
+                # someone named in an earlier clause is not the subject when this clause has its own 我,
+                # also one inside the cue (儿子还不知道。安眠药我攒了一瓶): not 塞给我 (an object)
+                if ch != hc and any(clause[f.start] == hc and f.start < h.end and not me_as_object(f)
+                                    for f in get("first_person")):
                     continue
                 pre = text[max(0, m.start - 4):m.start].rstrip("我的一个位名")
                 if pre.endswith(_OBJECT_BEFORE):
@@ -398,6 +409,7 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
     if self_level < Risk.imminent and tp_level < Risk.high:
         hard_means = [m for m in get("means") if not m.entry.soft]
         ip = [h for h in get("in_progress") if before(h, "negation") is None]
+        strong_ip = [h for h in ip if h.entry.level >= Risk.high]  # not 我现在去阳台 (a cue of level low)
         if hard_means and (ip or get("acquire")) and not news:
             raise_self(Risk.imminent, "self")
         elif ip and (get("means") or core_self or passive_self) and not news:  # 我在天台 活着没意思
@@ -408,6 +420,11 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
             raise_self(Risk.imminent, "self")
         elif get("means") and get("acquire") and get("time") and not news:
             raise_self(Risk.imminent, "self")  # 绳子准备好了，等下班就去 (not 感冒药买好了 一会就吃)
+        elif not news and any(subject(h) == "third_party" for h in strong_ip):
+            # someone else at the place or in the act (她现在一个人在河边 怎么办): at the place now → imminent
+            tp_level = max(tp_level, Risk.imminent if any(near("time", h) for h in strong_ip) else Risk.high)
+        elif not news and not get("habitual") and any(subject(h) == "self" and near("time", h) for h in strong_ip):
+            raise_self(Risk.imminent, strong_ip[0].entry.category)  # 我现在在江边 风好大
         elif ip:
             raise_self(Risk.low, "none")
     if get("hyperbole"):  # a joke that still leaves concern (不想活了 哈哈开玩笑的: medium) keeps its category

@@ -248,3 +248,36 @@ def test_a_risk_of_medium_or_more_always_names_whose_risk(text):
     # on an imminent or medium assessment; design.md keeps none for none/low
     a = RULES.assess(text)
     assert a.risk >= Risk.medium and a.category != "none", a
+
+
+@pytest.mark.parametrize("text, level, category", [
+    # the writer at a dangerous place now, nothing else said: writing to a crisis line from there
+    ("我现在在江边 风好大", Risk.imminent, "self"),
+    ("星星今晚特别亮 我现在在顶楼天台 想离它们近一点", Risk.imminent, "self"),
+    # someone else there: high; there now: imminent
+    ("孩子在楼顶 我该怎么办 急", Risk.high, "third_party"),
+    ("我妈刚发语音 她现在一个人在河边 怎么办怎么办", Risk.imminent, "third_party"),
+])
+def test_being_at_a_dangerous_place_is_a_danger_sign(text, level, category):
+    a = RULES.assess(text)
+    assert (a.risk, a.category) == (level, category), a
+
+
+@pytest.mark.parametrize("text", [
+    "外婆家就在海边 这周末带娃回去给她过八十大寿", "现在在大桥上 堵死了", "我现在在窗台上擦玻璃",
+    "我现在坐在窗台上发呆", "我现在在江边钓鱼", "他现在在天台收衣服", "我现在去阳台",
+    "每次站在站台边上都会发呆",
+])
+def test_leisure_work_or_home_at_such_a_place_is_ordinary(text):
+    assert RULES.assess(text).risk < Risk.high
+
+
+@pytest.mark.parametrize("text, level, category", [
+    # 我 inside the cue (安眠药我攒了一瓶) is this clause's subject: the daughter named before is not
+    ("女儿还小，什么都不懂。安眠药我攒了一瓶，今晚就吃", Risk.imminent, "self"),
+    # 给我 is an object: the husband named before stays the subject
+    ("我老公最近老念叨要解脱，今天出门前把银行卡塞给我了，说密码是女儿生日，现在电话一直不接", Risk.high, "third_party"),
+])
+def test_a_clause_with_its_own_i_is_the_writers(text, level, category):
+    a = RULES.assess(text)
+    assert (a.risk, a.category) == (level, category), a
