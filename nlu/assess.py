@@ -26,7 +26,11 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
 * cues on the same span are read strongest first, then in lexicon order (never in set order,
   which changes with PYTHONHASHSEED);
 * the subject of a cue is the nearest 我/third-party word before it (a third-party
-  word after 被/把/跟/想到 … is an object, not a subject);
+  word after 被/把/跟/想到/恨/查到 … is an object, not a subject); someone named in an earlier
+  clause is not the subject when the cue's clause has its own 我, also inside the cue
+  (儿子还不知道。安眠药我攒了一瓶), unless that 我 is an object (塞给我);
+* a gap pattern's ``unless`` excludes the whole message without moving the cue's span (a
+  look-ahead from the message start would make every such cue the writer's);
 * writer: intent, self-harm, strong farewell, threat → high; method alone →
   medium, with a want verb → high; passive, past attempt → medium; distress → low;
   any of intent/method/self-harm/farewell/threat together with a near time, an
@@ -69,7 +73,8 @@ _REINTERPRET = frozenset({"past", "hyperbole", "generic"})
 _SUBJECT_KINDS = frozenset({"first_person", "third_party"})
 _CLAUSE = re.compile(r"[,.!?;:…。！？；：~\n]+")
 _OBJECT_BEFORE = tuple("被把让给跟和与对找替帮为向问陪带养哄骗逗吓送") + (
-    "杀了", "打了", "骂", "伤害", "害", "告诉", "通知", "瞒着", "给了", "照顾", "接", "想到", "想起", "梦到", "梦见")
+    "杀了", "打了", "骂", "伤害", "害", "告诉", "通知", "瞒着", "给了", "照顾", "接", "想到", "想起", "梦到", "梦见",
+    "恨", "讨厌", "拿", "查到", "找到", "打听到")
 # 我 right after these is a listener or an object, not the subject (朋友跟我说, 把存折塞给我)
 _ME_AS_OBJECT = ("跟", "和", "对", "给", "问", "找")
 _LATIN = re.compile(r"[a-z0-9' ]+")
@@ -132,6 +137,7 @@ class Assessor:
         self._all = _Scanner(entries)
         # gap patterns (nlu/lexicon/patterns*.yaml): regexes over the normalised text
         self._patterns = [(re.compile(e.pattern), e) for e in self.lexicon.patterns]
+        self._unless = {i: re.compile(e.unless) for i, (_, e) in enumerate(self._patterns) if e.unless}
         self._pattern_index = PatternIndex([e.pattern for e in self.lexicon.patterns])
         self._trigger_patterns = frozenset(i for i, (_, e) in enumerate(self._patterns) if e.kind in TRIGGER_KINDS)
         self.use_spacy = use_spacy
@@ -199,14 +205,25 @@ class Assessor:
             return True
         if candidates is None:
             candidates = self._pattern_index.candidates(norm)
-        return any(self._patterns[i][0].search(norm) is not None for i in candidates if i in self._trigger_patterns)
+        return any(self._patterns[i][0].search(norm) is not None and not self._excluded(i, norm)
+                   for i in candidates if i in self._trigger_patterns)
+
+    def _excluded(self, i: int, text: str) -> bool:
+        """Pattern i's ``unless`` occurs in the message."""
+        rx = self._unless.get(i)
+        return rx is not None and rx.search(text) is not None
 
     def _pattern_hits(self, text: str, candidates: list[int] | None = None) -> list[Hit]:
         """Hits of the gap patterns (only those whose required text occurs: nlu/pattern_index.py)."""
         if candidates is None:
             candidates = self._pattern_index.candidates(text)
-        return [Hit(m.start(), m.end(), e) for rx, e in map(self._patterns.__getitem__, candidates)
-                for m in rx.finditer(text) if m.end() > m.start()]
+        out = []
+        for i in candidates:
+            rx, e = self._patterns[i]
+            found = [Hit(m.start(), m.end(), e) for m in rx.finditer(text) if m.end() > m.start()]
+            if found and not self._excluded(i, text):
+                out += found
+        return out
 
     def assess(self, text: str) -> Assessment:
         norm = self.normalize(text or "")

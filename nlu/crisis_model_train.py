@@ -6,11 +6,16 @@
 Training data, and ONLY this: the PsySUICIDE dev split (``crisis_eval.psy_is_dev``;
 records with only the "judge by text" aggression labels left out), the PsyGUARD test
 split (nlu/eval/psyguard_test/, same rule), the own DEV sets (crisis_eval.OWN_DEV_SETS:
-nlu/eval/crisis_dev.yaml … crisis_dev8.yaml), and the Rasa
+nlu/eval/crisis_dev.yaml … crisis_dev9.yaml), and the Rasa
 training examples (nlu/rasa/data/nlu.yml, every intent but venting) as level none: ordinary
 chatbot traffic (我想预约, 想测一下焦虑) that the model must not raise — at most
---max-chat-medium of it may be raised to medium, a limit the CV enforces beside the others. The aside split and nlu/eval/crisis_heldout.yaml are never
-read here, nor are crisis_heldout3.yaml … crisis_heldout8.yaml.
+--max-chat-medium of it may be raised to medium, a limit the CV enforces beside the others; and
+the lexicons' example sentences at their entries' levels (one per entry, the sentence the tests
+check the rules assess at that level: paraphrases of risk and hard negatives such as hyperbole),
+copied into nlu/model/lexicon_examples.jsonl when the model is trained, so that `--check`
+reproduces the model after later lexicon edits. They only ever TRAIN: the CV never scores them
+(the rules catch them all by construction), and they sit in every training fold. The aside split and nlu/eval/crisis_heldout.yaml are never
+read here, nor are crisis_heldout3.yaml … crisis_heldout9.yaml.
 
 Model: three L2-regularised logistic-regression heads (page: level ≥ high; concern:
 level ≥ medium; imminent: level = imminent) over binary character 1..n-grams of the normalised text, rows
@@ -77,6 +82,7 @@ class Ex:
 
 
 CHAT_DATA = Path(__file__).with_name("rasa") / "data" / "nlu.yml"
+LEXICON_EXAMPLES = MODEL_PATH.with_name("lexicon_examples.jsonl")
 CHAT_SKIP = frozenset({"venting"})  # distress talk: not a negative to learn from
 
 
@@ -94,6 +100,30 @@ def training_set(psy_path: Path = PSY_DEFAULT) -> list[tuple[str, Risk, str]]:
         for it in own_items(path):
             out.append((it.text, it.risk, "own"))
     return out
+
+
+def lexicon_example_rows(texts_seen: set[str]) -> list[dict]:
+    """The live lexicons' example sentences with their entries' levels (each text once, none that
+    is already a training row), in lexicon order."""
+    from nlu.lexicon_load import load
+    out, seen = [], set(texts_seen)
+    for e in load().all_entries:
+        if e.example not in seen:
+            seen.add(e.example)
+            out.append({"text": e.example, "risk": e.level.name, "where": e.where.rsplit("/", 1)[-1]})
+    return out
+
+
+def write_lexicon_examples(rows: list[dict], path: Path = LEXICON_EXAMPLES) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def stored_lexicon_examples(path: Path = LEXICON_EXAMPLES) -> list[tuple[str, Risk, str]]:
+    """The copy of the lexicon examples the committed model was trained with (source "lex")."""
+    if not path.exists():
+        return []
+    return [(r["text"], Risk[r["risk"]], "lex")
+            for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r]
 
 
 def set_hash(rows) -> str:
@@ -118,7 +148,7 @@ def build_examples(rows, assessor, untuned: dict[str, Assessment] | None = None)
     untuned = untuned or {}
     for text, risk, src in rows:
         norm = assessor.normalize(text or "")
-        rules = untuned.get(text) if src == "own" else None
+        rules = untuned.get(text) if src == "own" else Assessment() if src == "lex" else None
         if rules is None:
             rules = assessor.assess_rules(norm) if norm else Assessment()
         out.append(Ex(text, norm, risk, src, rules))
@@ -375,7 +405,11 @@ def choose(fr: Frame, sp, sc, max_extra_fp: float, max_extra_medium: float, page
     return best[1], best[2], best[3]
 
 
-def cross_validate(exs: list[Ex], max_extra_fp: float, max_extra_medium: float, log=print) -> dict:
+def cross_validate(all_exs: list[Ex], max_extra_fp: float, max_extra_medium: float, log=print) -> dict:
+    """Out-of-fold scores for every example but the lexicon examples ("lex"), which are in every
+    training fold and never scored."""
+    extra = [e for e in all_exs if e.source == "lex"]
+    exs = [e for e in all_exs if e.source != "lex"]
     f = np.array(folds(exs))
     fr = Frame(exs)
     results = []
@@ -385,7 +419,7 @@ def cross_validate(exs: list[Ex], max_extra_fp: float, max_extra_medium: float, 
                 t0 = time.perf_counter()
                 sp, sc, si = np.zeros(len(exs)), np.zeros(len(exs)), np.zeros(len(exs))
                 for k in range(K):
-                    tr = [e for e, fk in zip(exs, f) if fk != k]
+                    tr = [e for e, fk in zip(exs, f) if fk != k] + extra
                     te_idx = np.flatnonzero(f == k)
                     for i, s in zip(te_idx, train_and_score(tr, [exs[i] for i in te_idx], nmax, l2, min_df)):
                         sp[i], sc[i], si[i] = s
@@ -497,6 +531,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from nlu.assess import Assessor
     rows = training_set(Path(args.psysuicide))
+    if not args.check:  # a new model trains on today's lexicon examples, and keeps a copy of them
+        write_lexicon_examples(lexicon_example_rows({t for t, _, _ in rows}))
+    rows += stored_lexicon_examples()
     sha = set_hash(rows)
     t0 = time.perf_counter()
     untuned = untuned_rules()
@@ -530,7 +567,9 @@ def main(argv: list[str] | None = None) -> int:
                              "sources": ["PsySUICIDE valid.json dev split (crisis_eval.psy_is_dev), scored labels only",
                                          "PsyGUARD test split (nlu/eval/psyguard_test/test.jsonl), scored labels only",
                                          "nlu/eval/" + ", ".join(p.name for p in OWN_DEV_SETS) + " (with rules snapshots)",
-                                         "nlu/rasa/data/nlu.yml (all intents but venting) as level none"],
+                                         "nlu/rasa/data/nlu.yml (all intents but venting) as level none",
+                                         f"{LEXICON_EXAMPLES.name}: the lexicons' example sentences at their "
+                                         "entries' levels (training only, never scored)"],
                              "psysuicide_sha256": hashlib.sha256(Path(args.psysuicide).read_bytes()).hexdigest()}
     nc, rc = cv["summary"].pop("_nested_counts"), cv["summary"].pop("_rules_counts")
     # on by default only if the nested CV estimate pages more true crises within the false-page

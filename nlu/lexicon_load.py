@@ -27,7 +27,11 @@ Pattern syntax: ``{NAME}`` is any word of class NAME; ``~N`` is a gap of 0..N
 characters inside one clause (no ，。！？ between); ``$`` is the end of a clause and
 ``^`` its start; anything else is a Python regular expression. A pattern hit is a cue
 of its ``kind`` like any list entry (its signal is ``kind:term``), so negation,
-hyperbole, subject and time rules apply to it unchanged.
+hyperbole, subject and time rules apply to it unchanged. ``unless`` (same syntax) excludes
+the whole message when it occurs anywhere in it (搬家, 出差 for a giving-away pattern): the
+cue's span stays where the cue is, so the subject before it is still read (an exclusion
+written as a look-ahead from ``\\A`` would start the span at the message start, and the
+writer would be taken as the subject of someone else's act).
 """
 from __future__ import annotations
 
@@ -91,6 +95,7 @@ class Entry:
     alone: Risk | None = None   # modifier kinds: level the cue gives on its own
     scope: str = "clause"       # recovery markers: clause (before the cue) or message
     pattern: str = ""           # compiled regex source for pattern entries (variants then = (term,))
+    unless: str = ""            # pattern entries: no hit when this regex occurs anywhere in the message
 
     @property
     def signal(self) -> str:
@@ -200,7 +205,8 @@ def _load_patterns(path: Path, data) -> list[Entry]:
         missing = [k for k in ("term", "kind", "pattern", "level", "category", "example") if k not in e]
         if missing:
             raise LexiconError(f"{where}: pattern misses {', '.join(missing)}")
-        unknown = set(e) - {"term", "kind", "pattern", "level", "category", "example", "notes", "soft", "alone"}
+        unknown = set(e) - {"term", "kind", "pattern", "level", "category", "example", "notes", "soft", "alone",
+                            "unless"}
         if unknown:
             raise LexiconError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         if e["kind"] not in KINDS:
@@ -214,7 +220,8 @@ def _load_patterns(path: Path, data) -> list[Entry]:
                          category=e["category"], example=str(e["example"]), soft=bool(e.get("soft", False)),
                          notes=str(e.get("notes", "")), where=where,
                          alone=Risk[e["alone"]] if "alone" in e else None,
-                         pattern=compile_pattern(str(e["pattern"]), classes, where)))
+                         pattern=compile_pattern(str(e["pattern"]), classes, where),
+                         unless=compile_pattern(str(e["unless"]), classes, where) if e.get("unless") else ""))
     return out
 
 
