@@ -12,10 +12,11 @@ chatbot traffic (我想预约, 想测一下焦虑) that the model must not raise
 --max-chat-medium of it may be raised to medium, a limit the CV enforces beside the others; and
 the lexicons' example sentences at their entries' levels (one per entry, the sentence the tests
 check the rules assess at that level: paraphrases of risk and hard negatives such as hyperbole),
-copied into nlu/model/lexicon_examples.jsonl when the model is trained, so that `--check`
+copied beside the model (nlu/model/lexicon_examples.jsonl) when it is trained, so that `--check`
 reproduces the model after later lexicon edits. They only ever TRAIN: the CV never scores them
-(the rules catch them all by construction), and they sit in every training fold. The aside split and nlu/eval/crisis_heldout.yaml are never
-read here, nor are crisis_heldout3.yaml … crisis_heldout9.yaml.
+(the rules catch them all by construction), and they sit in every training fold. The aside
+split and nlu/eval/crisis_heldout.yaml are never read here, nor are crisis_heldout3.yaml …
+crisis_heldout9.yaml.
 
 Model: three L2-regularised logistic-regression heads (page: level ≥ high; concern:
 level ≥ medium; imminent: level = imminent) over binary character 1..n-grams of the normalised text, rows
@@ -463,7 +464,7 @@ def cross_validate(all_exs: list[Ex], max_extra_fp: float, max_extra_medium: flo
         total, nested_choices = nested(False)
     by_src = {}
     for src in ("psy", "own", "chat"):
-        idx = np.array([i for i, e in enumerate(exs) if e.source == src])
+        idx = np.array([i for i, e in enumerate(exs) if e.source == src], dtype=int)
         sub = fr.take(idx)
         by_src[src] = {"rules": rates(sub.counts(zero[idx], zero[idx], 1.01, 1.01, (True, True, False))),
                        "rules+model": rates(sub.counts(sp[idx], sc[idx], best["t_page"], best["t_concern"],
@@ -531,9 +532,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from nlu.assess import Assessor
     rows = training_set(Path(args.psysuicide))
+    examples = Path(args.out).with_name(LEXICON_EXAMPLES.name)  # beside the model it trains
     if not args.check:  # a new model trains on today's lexicon examples, and keeps a copy of them
-        write_lexicon_examples(lexicon_example_rows({t for t, _, _ in rows}))
-    rows += stored_lexicon_examples()
+        write_lexicon_examples(lexicon_example_rows({t for t, _, _ in rows}), examples)
+    rows += stored_lexicon_examples(examples)
     sha = set_hash(rows)
     t0 = time.perf_counter()
     untuned = untuned_rules()

@@ -160,3 +160,21 @@ def test_false_page_limits_count_only_what_the_model_adds():
     assert not within_false_page_limits({**base, "neg_paged": 60 + extra_pooled}, base, 0.005, share=0.8)
     assert not within_false_page_limits({**base, "neg_paged": 60 + extra_own + 1, "own_neg_paged": 40 + extra_own + 1},
                                         base, 0.05)
+
+
+def test_lexicon_examples_train_but_are_never_scored(tmp_path):
+    """The lexicons' example sentences are training rows only: the CV scores none of them (the
+    rules catch them by construction), and the stored copy round-trips (so --check still
+    reproduces the model after a lexicon edit)."""
+    from nlu.crisis_model_train import Ex, cross_validate, stored_lexicon_examples, write_lexicon_examples
+    path = tmp_path / "lexicon_examples.jsonl"
+    write_lexicon_examples([{"text": "我想自杀", "risk": "high", "where": "x.yaml:1"},
+                            {"text": "累死了", "risk": "none", "where": "y.yaml:2"}], path)
+    assert stored_lexicon_examples(path) == [("我想自杀", Risk.high, "lex"), ("累死了", Risk.none, "lex")]
+    own = ([Ex(f"不想活了{i}", f"不想活了{i}", Risk.high, "own", Assessment()) for i in range(10)]
+           + [Ex(f"活着没意思{i}", f"活着没意思{i}", Risk.medium, "own", Assessment()) for i in range(10)]
+           + [Ex(f"今天加班{i}", f"今天加班{i}", Risk.none, "own", Assessment()) for i in range(20)])
+    lex = [Ex(f"我想自杀{i}", f"我想自杀{i}", Risk.high, "lex", Assessment()) for i in range(15)]
+    cv = cross_validate(own + lex, 0.005, 0.01, log=lambda *a: None)
+    n = cv["summary"]["rules_only"]["n"]
+    assert (n["page"], n["concern"], n["negative"]) == (10, 10, 20)
