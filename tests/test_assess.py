@@ -281,3 +281,9 @@ def test_leisure_work_or_home_at_such_a_place_is_ordinary(text):
 def test_a_clause_with_its_own_i_is_the_writers(text, level, category):
     a = RULES.assess(text)
     assert (a.risk, a.category) == (level, category), a
+
+
+def test_a_visit_with_an_errand_guards_the_model_too():
+    # the model paged this (0.97): a hyperbole guard with no crisis cue keeps it from raising
+    a = A.assess("今晚去海边找外婆 给她带点药")
+    assert a.risk < Risk.medium, a
