@@ -287,3 +287,12 @@ def test_a_visit_with_an_errand_guards_the_model_too():
     # the model paged this (0.97): a hyperbole guard with no crisis cue keeps it from raising
     a = A.assess("今晚去海边找外婆 给她带点药")
     assert a.risk < Risk.medium, a
+
+
+@pytest.mark.parametrize("text", ["我室友刚在群里说 谢谢大家这些年的照顾 然后手机就关机了",
+                                  "我同事这两天把他的钓竿全送人了 还说以后用不上了"])
+def test_someone_elses_farewell_is_theirs(text):
+    # these patterns used to exclude ordinary messages with a look-ahead from the message start,
+    # so their span began at 0 and the roommate's farewell read as the writer's; now `unless`
+    a = RULES.assess(text)
+    assert a.risk >= Risk.high and a.category == "third_party", a
