@@ -62,7 +62,7 @@ from nlu.crisis_model import MODEL_PATH, CrisisModel
 from nlu.lexicon_load import LEXICON_DIR, RISK_CUE_KINDS, Entry, Lexicon, load
 from nlu.normalize import Normalizer
 from nlu.pattern_index import PatternIndex
-from nlu.risk import Assessment, Risk
+from nlu.risk import Assessment, Risk, whose
 
 JIEBA_DIR = Path(__file__).with_name("jieba")
 
@@ -452,7 +452,7 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
         return Assessment(tp_level, "third_party", tuple(signals))
     if self_level == Risk.none and self_cat == "none" and not signals:
         return _NONE
-    cat = (self_cat if self_cat != "none" else "self") if self_level >= Risk.medium else "none"
+    cat = whose(self_cat) if self_level >= Risk.medium else "none"
     return Assessment(self_level, cat, tuple(signals))
 
 

@@ -43,36 +43,37 @@ from nlu.risk import Risk
 
 ROOT = Path(__file__).resolve().parent.parent
 PSY_DEFAULT = Path("/work/shared/data/psysuicide/valid.json")
-PSY_TEST = Path(__file__).with_name("eval") / "psyguard_test" / "test.jsonl"
-OWN_DEV = Path(__file__).with_name("eval") / "crisis_dev.yaml"
-OWN_HELDOUT = Path(__file__).with_name("eval") / "crisis_heldout.yaml"
+EVAL_DIR = Path(__file__).with_name("eval")
+PSY_TEST = EVAL_DIR / "psyguard_test" / "test.jsonl"
+OWN_DEV = EVAL_DIR / "crisis_dev.yaml"
+OWN_HELDOUT = EVAL_DIR / "crisis_heldout.yaml"
 # written independently of the lexicons and code (160 items each): dev2 was measured once, then
 # tuned on (its first figures are in its header); heldout3 is never tuned on
-OWN_DEV2 = Path(__file__).with_name("eval") / "crisis_dev2.yaml"
-OWN_HELDOUT3 = Path(__file__).with_name("eval") / "crisis_heldout3.yaml"
+OWN_DEV2 = EVAL_DIR / "crisis_dev2.yaml"
+OWN_HELDOUT3 = EVAL_DIR / "crisis_heldout3.yaml"
 # a pool of 596 written the same way by four helpers, split by a hash of the text: dev3 (366,
 # tuned on) and heldout4 (230, never read, never tuned on); see their headers
-OWN_DEV3 = Path(__file__).with_name("eval") / "crisis_dev3.yaml"
-OWN_HELDOUT4 = Path(__file__).with_name("eval") / "crisis_heldout4.yaml"
+OWN_DEV3 = EVAL_DIR / "crisis_dev3.yaml"
+OWN_HELDOUT4 = EVAL_DIR / "crisis_heldout4.yaml"
 # a second pool of 599 (other briefs), split by a hash of the text: dev4 (457) and heldout5 (142)
-OWN_DEV4 = Path(__file__).with_name("eval") / "crisis_dev4.yaml"
-OWN_HELDOUT5 = Path(__file__).with_name("eval") / "crisis_heldout5.yaml"
+OWN_DEV4 = EVAL_DIR / "crisis_dev4.yaml"
+OWN_HELDOUT5 = EVAL_DIR / "crisis_heldout5.yaml"
 # a third pool of 1,189 (eight briefs), split by a hash of the text: dev5 (895) and heldout6 (294)
-OWN_DEV5 = Path(__file__).with_name("eval") / "crisis_dev5.yaml"
-OWN_HELDOUT6 = Path(__file__).with_name("eval") / "crisis_heldout6.yaml"
+OWN_DEV5 = EVAL_DIR / "crisis_dev5.yaml"
+OWN_HELDOUT6 = EVAL_DIR / "crisis_heldout6.yaml"
 # a fourth pool of 1,191 (eight new briefs), all of it dev: the never-read sets above measure it
-OWN_DEV6 = Path(__file__).with_name("eval") / "crisis_dev6.yaml"
+OWN_DEV6 = EVAL_DIR / "crisis_dev6.yaml"
 # a fifth pool of 897 (six new briefs), all of it training data for the model (lexicons not tuned on it)
-OWN_DEV7 = Path(__file__).with_name("eval") / "crisis_dev7.yaml"
+OWN_DEV7 = EVAL_DIR / "crisis_dev7.yaml"
 # a sixth pool of 891 (six more briefs), all of it held out: never read, tuned or trained on
-OWN_HELDOUT7 = Path(__file__).with_name("eval") / "crisis_heldout7.yaml"
+OWN_HELDOUT7 = EVAL_DIR / "crisis_heldout7.yaml"
 # a seventh pool of 1,188 (eight new briefs), all of it dev
-OWN_DEV8 = Path(__file__).with_name("eval") / "crisis_dev8.yaml"
+OWN_DEV8 = EVAL_DIR / "crisis_dev8.yaml"
 # an eighth pool of 594 (four more briefs), all of it held out: never read, tuned or trained on
-OWN_HELDOUT8 = Path(__file__).with_name("eval") / "crisis_heldout8.yaml"
+OWN_HELDOUT8 = EVAL_DIR / "crisis_heldout8.yaml"
 # a ninth pool of 1,192 (eight new briefs), all of it dev; a tenth (four more briefs), all held out
-OWN_DEV9 = Path(__file__).with_name("eval") / "crisis_dev9.yaml"
-OWN_HELDOUT9 = Path(__file__).with_name("eval") / "crisis_heldout9.yaml"
+OWN_DEV9 = EVAL_DIR / "crisis_dev9.yaml"
+OWN_HELDOUT9 = EVAL_DIR / "crisis_heldout9.yaml"
 OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7,
                 OWN_DEV8, OWN_DEV9)  # trained/tuned on; never a held-out one
 # every own set by its report name, in report order

@@ -36,7 +36,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlu.risk import Assessment, Risk
+from nlu.risk import Assessment, Risk, whose
 
 MODEL_PATH = Path(__file__).with_name("model") / "crisis_ngram_lr.json"
 FORMAT = "xinyi-crisis-ngram-lr/1"
@@ -145,7 +145,7 @@ class CrisisModel:
             return rules
         if rules.risk == Risk.high:
             return self.urgent(rules, s)
-        cat = rules.category if rules.risk >= Risk.medium and rules.category != "none" else "self"
+        cat = whose(rules.category) if rules.risk >= Risk.medium else "self"
         if s.page >= self.t_page:
             if rules.category == "third_party" and self.guard_third_party or self.capped(rules):
                 return rules.raised_to(Risk.medium, cat, f"model:page({s.page:.2f})")

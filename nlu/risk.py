@@ -21,6 +21,12 @@ class Risk(IntEnum):
 CATEGORIES = ("self", "self_harm", "others", "third_party", "none")
 
 
+def whose(category: str) -> str:
+    """The category of a medium-or-higher assessment: whose risk it is (the writer's unless named);
+    design.md keeps none for none/low only."""
+    return category if category != "none" else "self"
+
+
 @dataclass(frozen=True)
 class Assessment:
     risk: Risk = Risk.none
