@@ -283,6 +283,26 @@ def test_a_clause_with_its_own_i_is_the_writers(text, level, category):
     assert (a.risk, a.category) == (level, category), a
 
 
+@pytest.mark.parametrize("text", [
+    "猫把我手腕抓了几道 血一直流",  # the model paged it (0.99) on 血一直流
+    "着火了就从窗户出去",          # the model paged it (0.93): a fire escape
+    "把药给我妈送去了",            # the model paged it (0.97)
+    "药我准备好了 感冒药 明天带去学校", "菜刀在手里 站在灶台边做饭", "发了张海边的照片 配文 拜拜了夏天",
+    "想走进海里游泳",
+])
+def test_ordinary_look_alikes_do_not_page_with_the_model_on(text):
+    assert A.assess(text).risk < Risk.high, A.assess(text)
+
+
+@pytest.mark.parametrize("text, level", [
+    ("药攒够了 明天带去公司吃", Risk.imminent),  # the errand guard excludes a hoard and taking it
+    ("再见了 这个世界", Risk.high), ("想走进海里 再也不回来", Risk.high),
+    ("菜刀在手里 他再敢动孩子我就砍", Risk.imminent),
+])
+def test_their_crisis_counterparts_still_page(text, level):
+    assert RULES.assess(text).risk == level, RULES.assess(text)
+
+
 def test_a_visit_with_an_errand_guards_the_model_too():
     # the model paged this (0.97): a hyperbole guard with no crisis cue keeps it from raising
     a = A.assess("今晚去海边找外婆 给她带点药")
