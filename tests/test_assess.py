@@ -316,3 +316,10 @@ def test_someone_elses_farewell_is_theirs(text):
     # so their span began at 0 and the roommate's farewell read as the writer's; now `unless`
     a = RULES.assess(text)
     assert a.risk >= Risk.high and a.category == "third_party", a
+
+
+@pytest.mark.parametrize("text", ["我想自杀 不是开玩笑", "真想杀了自己 不是开玩笑", "想弄死自己 没开玩笑"])
+def test_not_a_joke_about_killing_oneself_is_the_writers_own_risk(text):
+    # the "not a joke" threat pattern (op6) read the 杀 of 自杀 / 杀了自己 as a threat to others
+    a = RULES.assess(text)
+    assert (a.risk, a.category) == (Risk.high, "self"), a
