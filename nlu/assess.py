@@ -20,6 +20,7 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
 
 * a hyperbole/ordinary word (累死, 杀毒, 跳楼价) drops any cue it overlaps;
   a cue inside a longer cue is dropped (想 inside 想死, 他 inside 杀了他);
+* a time word that opens a view held now (现在觉得, 现在想想) is no near time;
 * negation right before a cue drops it (not the 不 of an A-not-A question: 是不是, 想不想);
   a generic word right after it (自杀的人, 自杀率) makes it general talk (low); news/fiction
   markers cap cues the writer does not claim with 我 at low;
@@ -81,6 +82,7 @@ _LATIN = re.compile(r"[a-z0-9' ]+")
 # between a past/recovery marker and a cue, these bring the story back to now: the cap does not apply
 _NOW_AGAIN = ("现在", "最近", "这几天", "这两天", "这阵子", "今天", "又", "还是", "依然", "仍然", "已经")
 _NONE = Assessment()
+_VIEW_NOW = ("觉得", "感觉", "想想", "想来", "看来", "回想", "回头看", "才明白", "才知道", "才懂", "明白了", "想通了")
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,8 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
                                             or (o.kind in _REINTERPRET and h.kind in TRIGGER_KINDS))
                                        and not (h.kind == "first_person" and o.kind not in _SUBJECT_KINDS)
                                        for o in hits)]
+    # 现在觉得…, 现在想想…: a view held now, not a moment something happens
+    kept = [h for h in kept if not (h.kind == "time" and not h.entry.pattern and text.startswith(_VIEW_NOW, h.end))]
     hyper = [h for h in kept if h.kind == "hyperbole"]
     kept = [h for h in kept if h.kind == "hyperbole" or not any(overlaps(h, x) for x in hyper)]
     clause = _clause_ids(text)

@@ -323,3 +323,14 @@ def test_not_a_joke_about_killing_oneself_is_the_writers_own_risk(text):
     # the "not a joke" threat pattern (op6) read the 杀 of 自杀 / 杀了自己 as a threat to others
     a = RULES.assess(text)
     assert (a.risk, a.category) == (Risk.high, "self"), a
+
+
+@pytest.mark.parametrize("text, level", [
+    ("ICU干了十年 送走那么多人 现在觉得该轮到我了", Risk.high),  # a view held now: no near time
+    ("现在想想 活着也没什么意思", Risk.medium),
+    ("我现在就想死", Risk.imminent),  # 现在 before the wish itself stays a near time
+    ("我现在站在天台上", Risk.imminent),
+])
+def test_now_that_opens_a_view_is_no_near_time(text, level):
+    a = RULES.assess(text)
+    assert a.risk == level, a
