@@ -330,6 +330,8 @@ def test_not_a_joke_about_killing_oneself_is_the_writers_own_risk(text):
     ("现在想想 活着也没什么意思", Risk.medium),
     ("我现在就想死", Risk.imminent),  # 现在 before the wish itself stays a near time
     ("我现在站在天台上", Risk.imminent),
+    ("我已经想好了 等我妈走了我就跟着去", Risk.high),  # following her in death some day
+    ("等家里人都睡了我就去跳河", Risk.imminent),
 ])
 def test_now_that_opens_a_view_is_no_near_time(text, level):
     a = RULES.assess(text)
