@@ -289,6 +289,8 @@ def test_a_clause_with_its_own_i_is_the_writers(text, level, category):
     "把药给我妈送去了",            # the model paged it (0.97)
     "药我准备好了 感冒药 明天带去学校", "菜刀在手里 站在灶台边做饭", "发了张海边的照片 配文 拜拜了夏天",
     "想走进海里游泳",
+    "希望这场雨早点结束",           # 想…结束 at the end of a clause read it as ending one's life
+    "有个念头一直压着 和死有关",    # 一直压着 read as pressing on a burn (imminent)
 ])
 def test_ordinary_look_alikes_do_not_page_with_the_model_on(text):
     assert A.assess(text).risk < Risk.high, A.assess(text)
