@@ -340,3 +340,11 @@ def test_not_a_joke_about_killing_oneself_is_the_writers_own_risk(text):
 def test_now_that_opens_a_view_is_no_near_time(text, level):
     a = RULES.assess(text)
     assert a.risk == level, a
+
+
+@pytest.mark.parametrize("text", ["宿舍那个偷我钱的 我就废了他 不是说着玩的",
+                                  "同事天天在群里笑我游戏菜 总有一天我要弄死他 我是认真的"])
+def test_a_denied_joke_does_not_make_a_threat_a_joke(text):
+    # the joke hyperboles (说着玩, 游戏里干掉他) swallowed 不是说着玩 / 我是认真的
+    a = RULES.assess(text)
+    assert (a.risk >= Risk.high, a.category) == (True, "others"), a
