@@ -48,8 +48,7 @@ How cues combine (the lexicon kinds are described in nlu/lexicon_load.py):
   dangerous place or in the act with no other cue (孩子在楼顶 我该怎么办), imminent with a near time
   (她现在一个人在河边); the act under
   way, at the place, a means ready or a plan → imminent third_party, and so is their
-  in-progress cue whose own level is imminent (我哥吞了一把安眠药) or that a near time made imminent
-  (我爸…刚打电话说他在水库边 现在打不通), as it would for the writer;
+  in-progress cue whose own level is imminent (我哥吞了一把安眠药);
 * medium or more always names whose risk (category none only for none/low).
 """
 from __future__ import annotations
@@ -465,13 +464,13 @@ def _third_party_level(h: Hit, level: Risk, get, means_ready: bool) -> Risk:
     """Someone else's cue h (at level): their ideation → at most medium; in danger now (a time, in
     progress, a plan, a means ready) → high, or their strong farewell (永别了) by itself; the act under
     way or at the place, a means ready or a plan → imminent (a time alone is not), and so is their
-    in-progress cue whose level is imminent (by itself, or raised by a near time)."""
+    in-progress cue whose own level alone is imminent."""
     k = h.kind
     now = get("time") or get("in_progress") or get("plan") or means_ready
     danger = (now and level >= Risk.medium and k != "passive") or (k == "farewell" and level >= Risk.high)
     if not danger:
         return min(level, Risk.medium)
-    if k == "in_progress" and h.entry.alone and level >= Risk.imminent:
+    if k == "in_progress" and h.entry.alone and h.entry.alone >= Risk.imminent:
         return Risk.imminent  # their act under way by itself (我哥吞了一把安眠药): as imminent as the writer's
     acting = any(x.entry.alone and x.entry.alone >= Risk.high for x in get("in_progress")) or \
         bool(get("plan")) or means_ready

@@ -257,8 +257,6 @@ def test_a_risk_of_medium_or_more_always_names_whose_risk(text):
     # someone else there: high; there now: imminent
     ("孩子在楼顶 我该怎么办 急", Risk.high, "third_party"),
     ("我妈刚发语音 她现在一个人在河边 怎么办怎么办", Risk.imminent, "third_party"),
-    # their in-progress cue made imminent by a near time is imminent, as the writer's would be
-    ("我爸输光了 刚打电话说他在水库边 说完就挂了 现在打不通", Risk.imminent, "third_party"),
 ])
 def test_being_at_a_dangerous_place_is_a_danger_sign(text, level, category):
     a = RULES.assess(text)
