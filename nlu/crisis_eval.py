@@ -80,7 +80,7 @@ OWN_HELDOUT9 = EVAL_DIR / "crisis_heldout9.yaml"
 OWN_DEV10 = EVAL_DIR / "crisis_dev10.yaml"
 OWN_HELDOUT10 = EVAL_DIR / "crisis_heldout10.yaml"
 OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7,
-                OWN_DEV8, OWN_DEV9)  # trained/tuned on; never a held-out one
+                OWN_DEV8, OWN_DEV9, OWN_DEV10)  # trained/tuned on; never a held-out one
 # every own set by its report name, in report order
 OWN_SETS = {"own-dev": OWN_DEV, "own-heldout": OWN_HELDOUT, "own-dev2": OWN_DEV2, "own-heldout3": OWN_HELDOUT3,
             "own-dev3": OWN_DEV3, "own-heldout4": OWN_HELDOUT4, "own-dev4": OWN_DEV4, "own-heldout5": OWN_HELDOUT5,
