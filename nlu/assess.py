@@ -100,13 +100,16 @@ class _Scanner:
     """Substring scan keyed by first character (the cheap layer and prefilter)."""
 
     def __init__(self, entries: list[Entry]):
-        table: dict[str, list[tuple[str, Entry, bool]]] = {}
+        # first character → ((length, {variant: its entries}), …), longest first: one dict look-up
+        # per distinct length at each position instead of a startswith per variant
+        table: dict[str, dict[int, dict[str, list[tuple[Entry, bool]]]]] = {}
         for e in entries:
             for v in e.variants:
-                table.setdefault(v[0], []).append((v, e, bool(_LATIN.fullmatch(v))))
-        for lst in table.values():
-            lst.sort(key=lambda t: -len(t[0]))
-        self.table = table
+                table.setdefault(v[0], {}).setdefault(len(v), {}).setdefault(v, []).append(
+                    (e, bool(_LATIN.fullmatch(v))))
+        self.table = {ch: tuple(sorted(((n, {v: tuple(es) for v, es in vs.items()}) for n, vs in by_len.items()),
+                                       key=lambda t: -t[0]))
+                      for ch, by_len in table.items()}
         self.first = frozenset(table)
 
     def scan(self, text: str, first_hit_only: bool = False) -> list[Hit]:
@@ -114,12 +117,15 @@ class _Scanner:
         table = self.table
         n = len(text)
         for i, ch in enumerate(text):
-            cands = table.get(ch)
-            if cands is None:
+            by_len = table.get(ch)
+            if by_len is None:
                 continue
-            for v, e, latin in cands:
-                if text.startswith(v, i):
-                    j = i + len(v)
+            for k, variants in by_len:
+                found = variants.get(text[i:i + k])
+                if found is None:
+                    continue
+                j = i + k
+                for e, latin in found:
                     if latin and ((i > 0 and text[i - 1].isascii() and text[i - 1].isalpha())
                                   or (j < n and text[j].isascii() and text[j].isalpha())):
                         continue
