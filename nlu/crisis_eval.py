@@ -22,7 +22,7 @@ pool of 594 (four more briefs) is all ``crisis_heldout8.yaml`` (never read, neve
 a ninth pool of 1,192 (eight new briefs) is all ``crisis_dev9.yaml`` (dev), and a tenth pool (four
 more briefs) is all ``crisis_heldout9.yaml`` (never read, never tuned or trained on); an eleventh pool of
 892 (six new briefs) is all ``crisis_dev10.yaml`` (dev), and a twelfth (four more briefs) is all
-``crisis_heldout10.yaml`` (never read, never tuned or trained on); a thirteenth pool (six new briefs) is
+``crisis_heldout10.yaml`` (never read, never tuned or trained on); a thirteenth pool of 885 (six new briefs) is
 all ``crisis_dev11.yaml`` (dev), and a fourteenth of 595 (four more briefs) is all
 ``crisis_heldout11.yaml`` (never read, never tuned or trained on).
 
@@ -81,7 +81,8 @@ OWN_HELDOUT9 = EVAL_DIR / "crisis_heldout9.yaml"
 # an eleventh pool of 892 (six new briefs), all of it dev; a twelfth (four more briefs), all held out
 OWN_DEV10 = EVAL_DIR / "crisis_dev10.yaml"
 OWN_HELDOUT10 = EVAL_DIR / "crisis_heldout10.yaml"
-# a thirteenth pool (six new briefs), all of it dev; a fourteenth (four more briefs), all held out
+# a thirteenth pool of 885 (six new briefs), all of it dev; a fourteenth (four more briefs), all held out
+OWN_DEV11 = EVAL_DIR / "crisis_dev11.yaml"
 OWN_HELDOUT11 = EVAL_DIR / "crisis_heldout11.yaml"
 OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7,
                 OWN_DEV8, OWN_DEV9, OWN_DEV10)  # trained/tuned on; never a held-out one
@@ -91,7 +92,7 @@ OWN_SETS = {"own-dev": OWN_DEV, "own-heldout": OWN_HELDOUT, "own-dev2": OWN_DEV2
             "own-dev5": OWN_DEV5, "own-heldout6": OWN_HELDOUT6, "own-dev6": OWN_DEV6, "own-dev7": OWN_DEV7,
             "own-heldout7": OWN_HELDOUT7, "own-dev8": OWN_DEV8, "own-heldout8": OWN_HELDOUT8,
             "own-dev9": OWN_DEV9, "own-heldout9": OWN_HELDOUT9, "own-dev10": OWN_DEV10,
-            "own-heldout10": OWN_HELDOUT10, "own-heldout11": OWN_HELDOUT11}
+            "own-heldout10": OWN_HELDOUT10, "own-dev11": OWN_DEV11, "own-heldout11": OWN_HELDOUT11}
 MISSES_DIR = ROOT / "var" / "crisis_eval"
 NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4", "own-heldout5", "own-heldout6",
                         "own-heldout7", "own-heldout8", "own-heldout9", "own-heldout10",
