@@ -148,6 +148,7 @@ class Assessor:
         self._unless = {i: re.compile(e.unless) for i, (_, e) in enumerate(self._patterns) if e.unless}
         self._pattern_index = PatternIndex([e.pattern for e in self.lexicon.patterns])
         self._trigger_patterns = frozenset(i for i, (_, e) in enumerate(self._patterns) if e.kind in TRIGGER_KINDS)
+        self.normalize.risky = self.prefilter  # pinyin runs are read when that reading carries a cue
         self.use_spacy = use_spacy
         self._lock = threading.Lock()
         self.nlp = self.matcher = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Callable
 
 import opencc
 
@@ -43,6 +44,9 @@ def _is_emoji(ch: str) -> bool:
 class Normalizer:
     def __init__(self, lexicon: Lexicon):
         self._cc = opencc.OpenCC("tw2s")
+        # set by the Assessor: does a normalised text carry a risk cue? (decides whether pinyin
+        # runs without a crisis word are read as characters)
+        self.risky: Callable[[str], bool] | None = None
         cue = [e.kind in RISK_CUE_KINDS for e in lexicon.entries]  # their words, in pinyin, make a run read
         self._pinyin = PinyinReader([v for e, c in zip(lexicon.entries, cue) if c for v in e.variants]
                                     + [str(s["from"]) for s in lexicon.slang],
@@ -88,13 +92,18 @@ class Normalizer:
         text = _SPACED_LATIN.sub(lambda m: re.sub(r"[\s\.\-_\*]", "", m.group(0)), text)
         text = _REPEAT_LATIN.sub(r"\1\1", text)
         text = _REPEAT_PUNCT.sub(r"\1", text)
-        return self._pinyin(text).strip()
+        return self._pinyin(text, self._risky_read if self.risky is not None else None).strip()
 
-    def __call__(self, text: str) -> str:
-        text = self._base(text)
+    def _risky_read(self, text: str) -> bool:
+        return self.risky(self._slang_sub(text.strip()))
+
+    def _slang_sub(self, text: str) -> str:
         if self._slang_re is not None and text:
             text = self._slang_re.sub(lambda m: self._slang[m.group(0)], text)
         return text
+
+    def __call__(self, text: str) -> str:
+        return self._slang_sub(self._base(text))
 
 
 @lru_cache(maxsize=1)

@@ -1,9 +1,11 @@
 """Read toneless pinyin typed instead of characters (wo bu xiang huo le → 我不想活了).
 
 A run of latin words is read as pinyin only when every word splits into valid syllables
-(pypinyin's syllable table) and at least one crisis-lexicon word of two or more syllables is
-found in the message, so English (``i'm on the bridge``) and ordinary pinyin chat (``ni hao``) stay
-as they are. Words are matched longest first against the lexicon's own words (their pinyin
+(pypinyin's syllable table) and either at least one crisis-lexicon word of two or more syllables is
+found in the message, or the message read that way carries a risk cue (the Assessor's prefilter)
+that it does not carry as typed (wo xiang si le: 想死 is a pattern, not one word), so English
+(``i'm on the bridge``) and ordinary pinyin chat (``ni hao``, ``wo xiang qu shang ban``) stay as
+they are. Words are matched longest first against the lexicon's own words (their pinyin
 from pypinyin) and a short list of everyday words; a syllable left over becomes its most
 common character in this kind of talk, or stays latin. Tone marks and ü are folded first.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Callable
 
 from pypinyin import Style, lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
@@ -90,8 +93,13 @@ class PinyinReader:
     def _key(word: str) -> tuple[str, ...]:
         return tuple(lazy_pinyin(word, style=Style.NORMAL, v_to_u=False))
 
-    def __call__(self, text: str) -> str:
-        """``text`` lowercased and half-width; runs of pinyin are replaced by characters."""
+    def __call__(self, text: str, risky: Callable[[str], bool] | None = None) -> str:
+        """``text`` lowercased and half-width; runs of pinyin are replaced by characters.
+
+        Without a crisis word among them, the runs are still read when ``risky`` says the text
+        read that way carries a risk cue that the text as typed does not (jin wan jiu zou →
+        今晚就走: no single crisis word, but a time and a going-away cue).
+        """
         if not any("a" <= c <= "z" for c in text):
             return text
         read = {}
@@ -99,9 +107,12 @@ class PinyinReader:
             r = self._read_run(m.group(0))
             if r is not None:
                 read[m.group(0)] = r
-        if not any(found for _, found in read.values()):
+        if not read:
             return text
-        return _RUN.sub(lambda m: read[m.group(0)][0] if m.group(0) in read else m.group(0), text)
+        out = _RUN.sub(lambda m: read[m.group(0)][0] if m.group(0) in read else m.group(0), text)
+        if any(found for _, found in read.values()):
+            return out
+        return out if risky is not None and risky(out) and not risky(text) else text
 
     def _read_run(self, run: str) -> tuple[str, bool] | None:
         """(characters, whether a crisis word was found), or None when the run is not pinyin."""

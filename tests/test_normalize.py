@@ -61,3 +61,23 @@ def test_keeps_english_words_and_clauses():
 
 def test_empty():
     assert normalize("") == ""
+
+
+@pytest.fixture(scope="module")
+def assessor_normalize():
+    from nlu.assess import Assessor
+    return Assessor(model=False, use_spacy=False).normalize
+
+
+@pytest.mark.parametrize("raw, want", [
+    ("wo xiang si le, zhen de", "我想死了, 真的"),              # 想死 is a pattern, not a single lexicon word
+    ("zai daba shang le shui hen ji wo yao tiao le", "在da吧上了shuihenji我要跳了"),
+])
+def test_pinyin_is_read_when_that_reading_carries_a_risk_cue(assessor_normalize, raw, want):
+    assert assessor_normalize(raw) == want
+
+
+@pytest.mark.parametrize("raw", ["wo xiang qu shang ban", "jin wan chi huo guo", "women ming tian jian", "ni hao",
+                                 "you can die", "i'm on the bridge now"])
+def test_pinyin_without_a_risky_reading_stays_latin(assessor_normalize, raw):
+    assert assessor_normalize(raw) == raw
