@@ -235,14 +235,19 @@ class Assessor:
         return out
 
     def assess(self, text: str) -> Assessment:
-        norm = self.normalize(text or "")
+        norm, breaks = self.normalize.with_breaks(text or "")
         if not norm:
             return _NONE
-        rules = self.assess_rules(norm)
+        rules = self.assess_rules(norm, breaks)
         return rules if self.model is None else self.model.raise_(rules, norm)
 
-    def assess_rules(self, norm: str) -> Assessment:
-        """The rule layer alone, on already normalised text."""
+    def rules_of(self, text: str) -> Assessment:
+        """The rule layer alone, on raw text (what ``assess`` combines with the model)."""
+        norm, breaks = self.normalize.with_breaks(text or "")
+        return self.assess_rules(norm, breaks) if norm else _NONE
+
+    def assess_rules(self, norm: str, breaks: tuple[int, ...] = ()) -> Assessment:
+        """The rule layer alone, on already normalised text (``breaks``: Normalizer.with_breaks)."""
         candidates = self._pattern_index.candidates(norm)
         if not self.prefilter(norm, candidates):
             return _NONE
@@ -251,7 +256,7 @@ class Assessor:
         if self.use_spacy:
             with self._lock:  # the jieba tokenizer instance is not thread-safe
                 hits.update(self._spacy_hits(norm))
-        return _combine(norm, sorted(hits, key=_hit_order))
+        return _combine(norm, sorted(hits, key=_hit_order), breaks)
 
 
 def _hit_order(h: Hit) -> tuple:
@@ -270,7 +275,7 @@ def _clause_ids(text: str) -> list[int]:
     return ids
 
 
-def _combine(text: str, hits: list[Hit]) -> Assessment:
+def _combine(text: str, hits: list[Hit], breaks: tuple[int, ...] = ()) -> Assessment:
     # 1. a cue inside a strictly longer cue is dropped; hyperbole drops what it overlaps
     # (inside a gap pattern only negation is dropped: 想找个没人的地方死掉; list cues, times
     # and subjects keep their role and their signal: 想今晚就去死 keeps time:今晚)
@@ -310,6 +315,9 @@ def _combine(text: str, hits: list[Hit]) -> Assessment:
     def before(h: Hit, kind: str, gap: int | None = None, pool: list[Hit] | None = None) -> Hit | None:
         best = None
         for m in (get(kind) if pool is None else pool):
+            if kind == "negation" and any(m.end < b <= h.start for b in breaks):
+                continue  # a negation reaches across a typed space only to a cue right after it
+                # (我不想 自杀), not past its own object (不想动 活着好没意思)
             if m.start < h.start and m.end <= h.end and clause[m.start] == clause[h.start]:
                 g = max(0, h.start - m.end)  # a negation may overlap the cue's start (没想过 + 想过自杀)
                 allowed = gap if gap is not None else 99

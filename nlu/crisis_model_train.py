@@ -151,7 +151,7 @@ def build_examples(rows, assessor, untuned: dict[str, Assessment] | None = None)
         norm = assessor.normalize(text or "")
         rules = untuned.get(text) if src == "own" else Assessment() if src == "lex" else None
         if rules is None:
-            rules = assessor.assess_rules(norm) if norm else Assessment()
+            rules = assessor.rules_of(text or "")
         out.append(Ex(text, norm, risk, src, rules))
     return out
 

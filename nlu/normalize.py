@@ -7,6 +7,9 @@ lowercase → remove spaces/dots/dashes inserted between CJK characters and spac
 letters → collapse runs of 3+ identical characters → tone marks folded and runs of pinyin read
 as characters where they spell a lexicon word (nlu/pinyin_text.py) → homophone slang and pinyin
 (nlu/lexicon/slang.yaml; latin keys only as whole words).
+
+``with_breaks`` also says where the writer typed a space between two runs of Chinese (removed for
+matching like any inserted separator): the rules do not let a negation reach across one.
 """
 from __future__ import annotations
 
@@ -32,6 +35,10 @@ _INSERTED = re.compile(rf"(?<=[{_CJK}a-z0-9])(?:[\s\.\-_\*~·•/\\|\+=\^`'\"#@&
 _SPACED_RUN = re.compile(rf"(?:^|(?<={_SEP}))[{_CJK}](?:{_SEP}+[{_CJK}](?={_SEP}|$)){{1,}}")
 _SPACED_LATIN = re.compile(r"(?<![a-z])[a-z](?:[\s\.\-_\*]+[a-z](?![a-z])){3,}")
 _REPEAT_CJK = re.compile(rf"([{_CJK}])\1{{2,}}")
+# a space between two runs of two or more CJK characters: a clause break the writer typed
+# (包工头跑了 老婆天天打电话问), removed for matching like every inserted separator, but remembered
+_SOFT_BREAK = re.compile(rf"(?<=[{_CJK}]{{2}})[ \u3000\t]+(?=[{_CJK}]{{2}})")
+_MARK = "\ue000"  # a private-use character: no step of the normaliser touches it
 _REPEAT_LATIN = re.compile(r"([a-z])\1{2,}")
 _REPEAT_PUNCT = re.compile(r"([^\w\s])\1{2,}")
 
@@ -104,6 +111,24 @@ class Normalizer:
 
     def __call__(self, text: str) -> str:
         return self._slang_sub(self._base(text))
+
+    def with_breaks(self, text: str) -> tuple[str, tuple[int, ...]]:
+        """The normalised text and the positions in it where the writer's spaces between two runs
+        of Chinese were (soft clause breaks: the text has no character there). () when there are
+        none, or when marking them would change the normalised text (a cue spanning the space)."""
+        norm = self(text)
+        if not text or not _SOFT_BREAK.search(text):
+            return norm, ()
+        marked = self(_SOFT_BREAK.sub(_MARK, text))
+        breaks, out = [], []
+        for ch in marked:
+            if ch == _MARK:
+                breaks.append(len(out))
+            else:
+                out.append(ch)
+        if "".join(out) != norm:
+            return norm, ()
+        return norm, tuple(sorted(set(b for b in breaks if 0 < b < len(norm))))
 
 
 @lru_cache(maxsize=1)

@@ -43,8 +43,7 @@ def write(set_path: Path, note: str = "") -> Path:
     a = Assessor(model=False)
     items = []
     for it in own_items(set_path):
-        norm = a.normalize(it.text)
-        r = a.assess_rules(norm) if norm else Assessment()
+        r = a.rules_of(it.text)
         items.append({"text": it.text, "risk": r.risk.name, "category": r.category, "signals": list(r.signals)})
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).parent).stdout.strip()

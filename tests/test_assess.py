@@ -346,3 +346,16 @@ def test_a_denied_joke_does_not_make_a_threat_a_joke(text):
     # the joke hyperboles (说着玩, 游戏里干掉他) swallowed 不是说着玩 / 我是认真的
     a = RULES.assess(text)
     assert (a.risk >= Risk.high, a.category) == (True, "others"), a
+
+
+@pytest.mark.parametrize("text, level", [
+    ("每天坐在车里不想下车 不想动 活着好没意思", Risk.medium),  # 不想 negates 动, not what follows the space
+    ("孩子不上学 我也不想上班 人生好像到头了", Risk.medium),
+    ("我不想 自杀", Risk.low),       # a negation right before the space still reaches the cue after it
+    ("我没有 想死", Risk.low),
+    ("自 杀", Risk.high),            # a space inside a word is no break at all
+    ("不 想 活 了", Risk.high),
+])
+def test_a_typed_space_ends_a_negations_reach(text, level):
+    a = RULES.assess(text)
+    assert a.risk == level, a
