@@ -24,7 +24,8 @@ more briefs) is all ``crisis_heldout9.yaml`` (never read, never tuned or trained
 892 (six new briefs) is all ``crisis_dev10.yaml`` (dev), and a twelfth (four more briefs) is all
 ``crisis_heldout10.yaml`` (never read, never tuned or trained on); a thirteenth pool of 885 (six new briefs) is
 all ``crisis_dev11.yaml`` (dev), and a fourteenth of 595 (four more briefs) is all
-``crisis_heldout11.yaml`` (never read, never tuned or trained on).
+``crisis_heldout11.yaml`` (never read, never tuned or trained on); a fifteenth of 589 (four more
+briefs) is all ``crisis_dev12.yaml`` (training data for the model; no lexicon round was tuned on it).
 
 Metrics: page recall (true high/imminent assessed ≥ high), imminent recall (true
 imminent assessed imminent), concern recall (true medium assessed ≥ medium),
@@ -84,15 +85,18 @@ OWN_HELDOUT10 = EVAL_DIR / "crisis_heldout10.yaml"
 # a thirteenth pool of 885 (six new briefs), all of it dev; a fourteenth (four more briefs), all held out
 OWN_DEV11 = EVAL_DIR / "crisis_dev11.yaml"
 OWN_HELDOUT11 = EVAL_DIR / "crisis_heldout11.yaml"
+# a fifteenth pool of 589 (four new briefs), all of it dev (training data; no lexicon round tuned on it)
+OWN_DEV12 = EVAL_DIR / "crisis_dev12.yaml"
 OWN_DEV_SETS = (OWN_DEV, OWN_DEV2, OWN_DEV3, OWN_DEV4, OWN_DEV5, OWN_DEV6, OWN_DEV7,
-                OWN_DEV8, OWN_DEV9, OWN_DEV10)  # trained/tuned on; never a held-out one
+                OWN_DEV8, OWN_DEV9, OWN_DEV10, OWN_DEV11, OWN_DEV12)  # trained/tuned on; never a held-out one
 # every own set by its report name, in report order
 OWN_SETS = {"own-dev": OWN_DEV, "own-heldout": OWN_HELDOUT, "own-dev2": OWN_DEV2, "own-heldout3": OWN_HELDOUT3,
             "own-dev3": OWN_DEV3, "own-heldout4": OWN_HELDOUT4, "own-dev4": OWN_DEV4, "own-heldout5": OWN_HELDOUT5,
             "own-dev5": OWN_DEV5, "own-heldout6": OWN_HELDOUT6, "own-dev6": OWN_DEV6, "own-dev7": OWN_DEV7,
             "own-heldout7": OWN_HELDOUT7, "own-dev8": OWN_DEV8, "own-heldout8": OWN_HELDOUT8,
             "own-dev9": OWN_DEV9, "own-heldout9": OWN_HELDOUT9, "own-dev10": OWN_DEV10,
-            "own-heldout10": OWN_HELDOUT10, "own-dev11": OWN_DEV11, "own-heldout11": OWN_HELDOUT11}
+            "own-heldout10": OWN_HELDOUT10, "own-dev11": OWN_DEV11, "own-heldout11": OWN_HELDOUT11,
+            "own-dev12": OWN_DEV12}
 MISSES_DIR = ROOT / "var" / "crisis_eval"
 NEVER_READ = frozenset({"psysuicide-aside", "own-heldout3", "own-heldout4", "own-heldout5", "own-heldout6",
                         "own-heldout7", "own-heldout8", "own-heldout9", "own-heldout10",

@@ -6,7 +6,7 @@
 Training data, and ONLY this: the PsySUICIDE dev split (``crisis_eval.psy_is_dev``;
 records with only the "judge by text" aggression labels left out), the PsyGUARD test
 split (nlu/eval/psyguard_test/, same rule), the own DEV sets (crisis_eval.OWN_DEV_SETS:
-nlu/eval/crisis_dev.yaml … crisis_dev10.yaml), and the Rasa
+nlu/eval/crisis_dev.yaml … crisis_dev12.yaml), and the Rasa
 training examples (nlu/rasa/data/nlu.yml, every intent but venting) as level none: ordinary
 chatbot traffic (我想预约, 想测一下焦虑) that the model must not raise — at most
 --max-chat-medium of it may be raised to medium, a limit the CV enforces beside the others; and
@@ -16,7 +16,7 @@ copied beside the model (nlu/model/lexicon_examples.jsonl) when it is trained, s
 reproduces the model after later lexicon edits. They only ever TRAIN: the CV never scores them
 (the rules catch them all by construction), and they sit in every training fold. The aside
 split and nlu/eval/crisis_heldout.yaml are never read here, nor are crisis_heldout3.yaml …
-crisis_heldout10.yaml.
+crisis_heldout11.yaml.
 
 Model: three L2-regularised logistic-regression heads (page: level ≥ high; concern:
 level ≥ medium; imminent: level = imminent) over binary character 1..n-grams of the normalised text, rows
