@@ -359,3 +359,14 @@ def test_a_denied_joke_does_not_make_a_threat_a_joke(text):
 def test_a_typed_space_ends_a_negations_reach(text, level):
     a = RULES.assess(text)
     assert a.risk == level, a
+
+
+@pytest.mark.parametrize("text, paged", [
+    ("i want to kill myself. i sent him everything, even my parents savings", True),  # a wish, then why
+    ("i wanna kms i sent all my money to a scammer", True),
+    ("lol kms i sent the invoice to the wrong client", False),                         # the groan stays a groan
+    ("ugh kill myself i forgot my badge", False),
+])
+def test_a_wish_to_kill_oneself_is_no_groan_because_a_mishap_follows(text, paged):
+    a = RULES.assess(text)
+    assert (a.risk >= Risk.high) == paged, a
