@@ -61,6 +61,7 @@ from pathlib import Path
 
 from nlu.crisis_model import MODEL_PATH, CrisisModel
 from nlu.lexicon_load import LEXICON_DIR, RISK_CUE_KINDS, Entry, Lexicon, load
+from nlu.literal_table import LiteralTable
 from nlu.normalize import Normalizer
 from nlu.pattern_index import PatternIndex
 from nlu.risk import Assessment, Risk, whose
@@ -97,41 +98,27 @@ class Hit:
 
 
 class _Scanner:
-    """Substring scan keyed by first character (the cheap layer and prefilter)."""
+    """Substring scan of the lexicon's variants (the cheap layer and prefilter)."""
 
     def __init__(self, entries: list[Entry]):
-        # first character → ((length, {variant: its entries}), …), longest first: one dict look-up
-        # per distinct length at each position instead of a startswith per variant
-        table: dict[str, dict[int, dict[str, list[tuple[Entry, bool]]]]] = {}
+        found: dict[str, list[tuple[Entry, bool]]] = {}
         for e in entries:
             for v in e.variants:
-                table.setdefault(v[0], {}).setdefault(len(v), {}).setdefault(v, []).append(
-                    (e, bool(_LATIN.fullmatch(v))))
-        self.table = {ch: tuple(sorted(((n, {v: tuple(es) for v, es in vs.items()}) for n, vs in by_len.items()),
-                                       key=lambda t: -t[0]))
-                      for ch, by_len in table.items()}
-        self.first = frozenset(table)
+                found.setdefault(v, []).append((e, bool(_LATIN.fullmatch(v))))
+        self._table = LiteralTable({v: tuple(es) for v, es in found.items()})
+        self.first = self._table.first
 
     def scan(self, text: str, first_hit_only: bool = False) -> list[Hit]:
         out: list[Hit] = []
-        table = self.table
         n = len(text)
-        for i, ch in enumerate(text):
-            by_len = table.get(ch)
-            if by_len is None:
-                continue
-            for k, variants in by_len:
-                found = variants.get(text[i:i + k])
-                if found is None:
+        for i, j, found in self._table.find(text):
+            for e, latin in found:
+                if latin and ((i > 0 and text[i - 1].isascii() and text[i - 1].isalpha())
+                              or (j < n and text[j].isascii() and text[j].isalpha())):
                     continue
-                j = i + k
-                for e, latin in found:
-                    if latin and ((i > 0 and text[i - 1].isascii() and text[i - 1].isalpha())
-                                  or (j < n and text[j].isascii() and text[j].isalpha())):
-                        continue
-                    out.append(Hit(i, j, e))
-                    if first_hit_only:
-                        return out
+                out.append(Hit(i, j, e))
+                if first_hit_only:
+                    return out
         return out
 
 

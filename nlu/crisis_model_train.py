@@ -148,10 +148,10 @@ def build_examples(rows, assessor, untuned: dict[str, Assessment] | None = None)
     out = []
     untuned = untuned or {}
     for text, risk, src in rows:
-        norm = assessor.normalize(text or "")
+        norm, breaks = assessor.normalize.with_breaks(text or "")
         rules = untuned.get(text) if src == "own" else Assessment() if src == "lex" else None
         if rules is None:
-            rules = assessor.rules_of(text or "")
+            rules = assessor.assess_rules(norm, breaks) if norm else Assessment()
         out.append(Ex(text, norm, risk, src, rules))
     return out
 

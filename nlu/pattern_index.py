@@ -2,8 +2,8 @@
 
 Every compiled pattern is read with Python's own regex parser (``re._parser``) and the most
 selective set of literal strings that ANY match must contain is picked (a literal run, or a word
-class such as {END}: one of 自杀/跳楼/…). A message is scanned once for those anchors (a table
-keyed by first character, like the list-cue scanner); only patterns whose anchor occurs are run.
+class such as {END}: one of 自杀/跳楼/…). A message is scanned once for those anchors
+(nlu/literal_table.py, like the list-cue scanner); only patterns whose anchor occurs are run.
 Patterns with no such anchor are always run. This never drops a match — tests compare it with
 running every pattern — and keeps the cost flat as editors add patterns.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re._constants as C  # noqa: N812
 import re._parser as P  # noqa: N812
+
+from nlu.literal_table import LiteralTable
 
 _REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT)}
 MAX_CLASS_CHARS = 12
@@ -74,12 +76,7 @@ def anchors(pattern: str) -> frozenset[str] | None:
 
 
 class PatternIndex:
-    """``candidates(text)`` → indexes (in the given order) of the patterns worth running.
-
-    The anchors are kept by first character, then by length: at each position of the text one
-    dict look-up per distinct anchor length (a handful) instead of a ``startswith`` per anchor
-    (hundreds for common characters such as 不 or 我).
-    """
+    """``candidates(text)`` → indexes (in the given order) of the patterns worth running."""
 
     def __init__(self, patterns: list[str]):
         self.always: list[int] = []
@@ -91,21 +88,11 @@ class PatternIndex:
                 continue
             for s in a:
                 by_anchor.setdefault(s, []).append(i)
-        table: dict[str, dict[int, dict[str, tuple[int, ...]]]] = {}
-        for s, ids in by_anchor.items():
-            table.setdefault(s[0], {}).setdefault(len(s), {})[s] = tuple(ids)
-        self.table = {ch: tuple(sorted(by_len.items())) for ch, by_len in table.items()}
+        self._anchors = LiteralTable({s: tuple(ids) for s, ids in by_anchor.items()})
         self.n = len(patterns)
 
     def candidates(self, text: str) -> list[int]:
         found = set(self.always)
-        table = self.table
-        for k, ch in enumerate(text):
-            by_len = table.get(ch)
-            if by_len is None:
-                continue
-            for n, strings in by_len:
-                ids = strings.get(text[k:k + n])
-                if ids is not None:
-                    found.update(ids)
+        for _, _, ids in self._anchors.find(text):
+            found.update(ids)
         return sorted(found)
